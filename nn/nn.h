@@ -1,0 +1,304 @@
+/* nn.h — the suite's neural inference engine: one header, used by every plugin and tool.
+ *
+ * Copyright 2026 The magenta-lv2 authors. GPL-3.0-or-later.
+ *
+ * Tutorial
+ * --------
+ * Loading is for a non-real-time thread (the LV2 worker, a tool's main): it reads the file,
+ * validates every field and allocates everything the model will ever need.
+ *
+ *     char why[NN_MESSAGE_SIZE];
+ *     nn_model *model = NULL;
+ *     if (nn_model_load("melody.nnm", &model, why) != NN_OK) {
+ *         fprintf(stderr, "%s\n", why);          // names the file and the problem
+ *         return 1;
+ *     }
+ *
+ * A runner holds one instance's recurrent state; a sampler holds its random generator.
+ * Make them off the audio thread too:
+ *
+ *     nn_rnn *rnn = NULL;
+ *     nn_sampler *sampler = NULL;
+ *     nn_rnn_new(model, &rnn, why);
+ *     nn_sampler_new(nn_rnn_classes(rnn), 1234, &sampler);
+ *
+ * Inside the audio callback nothing below allocates, locks, waits or calls the system:
+ *
+ *     nn_fp_state fp = nn_fp_enter();            // flush denormals to zero
+ *     const float *logits = nn_rnn_step_class(rnn, previous);
+ *     nn_sample_params p = { .temperature = 1.0f };
+ *     int next = nn_sampler_draw(sampler, logits, nn_rnn_classes(rnn), &p);
+ *     nn_fp_leave(fp);
+ *
+ * Free off the audio thread: nn_sampler_free(sampler); nn_rnn_free(rnn); nn_model_free(model).
+ * Every *_free(NULL) does nothing. The model is read-only once loaded: any number of
+ * runners, on any threads, may share it.
+ *
+ * Below the model kinds sit the layers (dense, LSTM, GRU, embedding, activations, softmax)
+ * on packed weight matrices; tools and new model kinds build on them directly. Weights are
+ * f32 or f16; f16 is widened in registers and every sum is accumulated in f32. The SIMD path
+ * (AVX2+FMA where the CPU has it, else SSE2 on x86-64, NEON on aarch64) is chosen once at
+ * start-up; every kernel also has a plain scalar reference.
+ *
+ * The file format is specified in nn/FORMAT.md.
+ */
+#ifndef NN_H
+#define NN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Status ------------------------------------------------------------------------------ */
+
+/** Every fallible call returns one of these; negative values are errors. */
+typedef enum nn_status {
+    NN_OK = 0,
+    NN_ERR_ARGUMENT = -1,  /**< a parameter is NULL, out of range or inconsistent */
+    NN_ERR_MEMORY = -2,    /**< an allocation failed */
+    NN_ERR_IO = -3,        /**< a file could not be opened, read, written or renamed */
+    NN_ERR_TRUNCATED = -4, /**< the file ends before its header says it does */
+    NN_ERR_MAGIC = -5,     /**< not a model file */
+    NN_ERR_VERSION = -6,   /**< written by a newer format version than this engine reads */
+    NN_ERR_CHECKSUM = -7,  /**< contents do not match the stored checksum */
+    NN_ERR_KIND = -8,      /**< a model kind this engine does not know */
+    NN_ERR_MALFORMED = -9, /**< a header field, record or size is invalid */
+    NN_ERR_MISSING = -10,  /**< a required tensor or hyperparameter is absent */
+    NN_ERR_SHAPE = -11,    /**< a tensor has the wrong shape or dtype for its role */
+} nn_status;
+
+/** A short constant text for a status, e.g. "bad checksum". Never NULL. */
+const char *nn_status_text(nn_status status);
+
+/** Size of the buffers that receive a detailed message (file name and problem). */
+#define NN_MESSAGE_SIZE 512
+
+/* ---- Scalar types ------------------------------------------------------------------------ */
+
+typedef enum nn_dtype { NN_F32 = 0, NN_F16 = 1 } nn_dtype;
+
+const char *nn_dtype_name(nn_dtype dtype);
+size_t nn_dtype_size(nn_dtype dtype);
+
+uint16_t nn_f32_to_f16(float value); /**< round to nearest even; overflow gives infinity */
+float nn_f16_to_f32(uint16_t value);
+
+/* ---- CPU, SIMD and the floating-point environment ---------------------------------------- */
+
+/** Name of the kernel set in use: "avx2", "sse2", "neon" or "reference". */
+const char *nn_simd_active(void);
+
+/** Select a kernel set by name ("auto" for the best the CPU has). For tests and benchmarks;
+ *  call it before any processing starts. NN_ERR_ARGUMENT if this CPU or build lacks it. */
+nn_status nn_simd_select(const char *name);
+
+/** Saved floating-point control state. */
+typedef struct nn_fp_state {
+    uint64_t bits;
+} nn_fp_state;
+
+/** Turn on flush-to-zero and denormals-are-zero for this thread; returns the previous state.
+ *  Real-time safe: a register write. */
+nn_fp_state nn_fp_enter(void);
+void nn_fp_leave(nn_fp_state previous);
+
+/* ---- Packed weight matrices and layers ---------------------------------------------------- */
+
+/** A weight matrix of TensorFlow's layout [rows = inputs, cols = outputs], stored in the
+ *  kernels' panel layout, f32 or f16. Immutable once made; share it freely. */
+typedef struct nn_matrix nn_matrix;
+
+/** Pack `data` (row-major [rows, cols], f32) into a new matrix stored as `dtype`. */
+nn_status nn_matrix_new(int rows, int cols, nn_dtype dtype, const float *data, nn_matrix **out);
+void nn_matrix_free(nn_matrix *matrix);
+int nn_matrix_rows(const nn_matrix *matrix);
+int nn_matrix_cols(const nn_matrix *matrix);
+nn_dtype nn_matrix_dtype(const nn_matrix *matrix);
+size_t nn_matrix_bytes(const nn_matrix *matrix);
+/** Copy the matrix back out as row-major f32 [rows, cols] (f16 widened). */
+void nn_matrix_unpack(const nn_matrix *matrix, float *data);
+
+/** Dense layer, y[cols] = x[rows] · W + bias. `bias` may be NULL. y must not alias x. */
+void nn_dense(const nn_matrix *w, const float *bias, const float *x, float *y);
+
+/** Dense layer on a batch: Y[batch, cols] = X[batch, rows] · W + bias. */
+void nn_dense_batch(const nn_matrix *w, const float *bias, int batch, const float *x, float *y);
+
+/** Embedding lookup: out[cols] = row `index` of a table [vocabulary, cols]. */
+void nn_embedding(const nn_matrix *table, int index, float *out);
+
+/** An LSTM cell as TensorFlow defines it (BasicLSTMCell, LSTMBlockCell, cuDNN-compatible):
+ *  kernel [input + units, 4 * units], bias [4 * units], gates in the order i, j, f, o.
+ *    gates = [x, h] · kernel + bias
+ *    c' = c * sigmoid(f + forget_bias) + sigmoid(i) * tanh(j)
+ *    h' = tanh(c') * sigmoid(o)
+ *  forget_bias is 1.0 for BasicLSTMCell and LSTMBlockCell, 0 for cuDNN-compatible cells. */
+typedef struct nn_lstm_cell {
+    const nn_matrix *kernel;
+    const float *bias;
+    int input, units;
+    float forget_bias;
+} nn_lstm_cell;
+
+/** Floats of scratch space nn_lstm_step needs. */
+size_t nn_lstm_work_size(const nn_lstm_cell *cell);
+/** One step: reads x[input], updates h[units] and c[units] in place. */
+void nn_lstm_step(const nn_lstm_cell *cell, const float *x, float *h, float *c, float *work);
+/** One step whose input is one-hot at `index` (0 <= index < input): the kernel row is added
+ *  instead of multiplying a vector of zeros. */
+void nn_lstm_step_onehot(const nn_lstm_cell *cell, int index, float *h, float *c, float *work);
+
+/** A GRU cell. gate_kernel [input + units, 2 * units] gives the reset gate r then the update
+ *  gate u; candidate_kernel [input + units, units] splits by rows into Wx (first `input` rows)
+ *  and Wh (last `units` rows).
+ *    reset_after = 0 (TensorFlow's GRUCell): n = tanh(x·Wx + (r*h)·Wh + b + bh)
+ *    reset_after = 1 (cuDNN, PyTorch, Keras v2): n = tanh(x·Wx + b + r*(h·Wh + bh))
+ *    h' = u * h + (1 - u) * n
+ *  candidate_hidden_bias (bh) may be NULL (TensorFlow's GRUCell has none). */
+typedef struct nn_gru_cell {
+    const nn_matrix *gate_kernel;
+    const float *gate_bias;
+    const nn_matrix *candidate_kernel;
+    const float *candidate_bias;
+    const float *candidate_hidden_bias;
+    int input, units;
+    int reset_after;
+} nn_gru_cell;
+
+size_t nn_gru_work_size(const nn_gru_cell *cell);
+void nn_gru_step(const nn_gru_cell *cell, const float *x, float *h, float *work);
+
+/* Element-wise activations over n values; y may equal x. */
+void nn_tanh(const float *x, float *y, int n);
+void nn_sigmoid(const float *x, float *y, int n);
+void nn_relu(const float *x, float *y, int n);
+void nn_leaky_relu(const float *x, float *y, int n, float alpha);
+void nn_softplus(const float *x, float *y, int n);
+
+/** y = softmax(x / temperature) over n values (temperature > 0); y may equal x. */
+void nn_softmax(const float *x, float *y, int n, float temperature);
+/** y = log(softmax(x)); y may equal x. */
+void nn_log_softmax(const float *x, float *y, int n);
+
+/* ---- Sampling ----------------------------------------------------------------------------- */
+
+/** A seeded random generator plus scratch for choosing classes: one per instance. */
+typedef struct nn_sampler nn_sampler;
+
+typedef struct nn_sample_params {
+    float temperature; /**< <= 0 picks the most likely class (argmax) */
+    int top_k;         /**< keep the k most likely classes; 0 keeps all */
+    float top_p;       /**< keep the smallest set whose probability reaches p; 0 or 1 keeps all */
+} nn_sample_params;
+
+nn_status nn_sampler_new(int max_classes, uint64_t seed, nn_sampler **out);
+void nn_sampler_free(nn_sampler *sampler);
+/** Restart the sequence of draws: the same seed gives the same draws. */
+void nn_sampler_seed(nn_sampler *sampler, uint64_t seed);
+/** A uniform float in [0, 1). */
+float nn_sampler_uniform(nn_sampler *sampler);
+/** Draw a class from logits[n]. Returns -1 if n is out of 1..max_classes. NaN logits are
+ *  never chosen; if every logit is NaN the result is class 0. Real-time safe. */
+int nn_sampler_draw(nn_sampler *sampler, const float *logits, int n, const nn_sample_params *params);
+/** Index of the largest value (the first on ties; NaN is skipped). */
+int nn_argmax(const float *x, int n);
+
+/* ---- Model files --------------------------------------------------------------------------- */
+
+/** What a model file holds. New kinds are added at the end; values are stored in files. */
+typedef enum nn_kind {
+    NN_KIND_EVENT_RNN = 1, /**< Magenta's events RNN: input → stacked LSTM → dense logits */
+} nn_kind;
+
+/** "event_rnn", or NULL for a value this engine does not know. */
+const char *nn_kind_name(nn_kind kind);
+
+typedef enum nn_hparam_type { NN_HPARAM_INT = 1, NN_HPARAM_FLOAT = 2, NN_HPARAM_STRING = 3 } nn_hparam_type;
+
+/** Longest hyperparameter name, tensor name and string value, without the terminating NUL. */
+#define NN_HPARAM_NAME_MAX 31
+#define NN_HPARAM_STRING_MAX 23
+#define NN_TENSOR_NAME_MAX 95
+#define NN_MAX_DIMS 4
+
+typedef struct nn_hparam_info {
+    const char *name;
+    nn_hparam_type type;
+    int64_t int_value;
+    double float_value;
+    const char *string_value;
+} nn_hparam_info;
+
+typedef struct nn_tensor_info {
+    const char *name;
+    nn_dtype dtype;
+    int ndim;
+    int dims[NN_MAX_DIMS];
+    size_t count; /**< number of elements */
+} nn_tensor_info;
+
+typedef struct nn_model nn_model;
+
+/** Read, validate and prepare a model file. On failure *out is NULL and `message` (if not
+ *  NULL, NN_MESSAGE_SIZE bytes) names the file and the problem. Not real-time safe. */
+nn_status nn_model_load(const char *path, nn_model **out, char *message);
+/** The same from memory; `name` stands for the file in messages. `data` is not kept. */
+nn_status nn_model_load_memory(const void *data, size_t size, const char *name, nn_model **out,
+                               char *message);
+void nn_model_free(nn_model *model);
+
+nn_kind nn_model_kind(const nn_model *model);
+uint32_t nn_model_version(const nn_model *model);
+int nn_model_hparam_count(const nn_model *model);
+void nn_model_hparam(const nn_model *model, int index, nn_hparam_info *info);
+int nn_model_tensor_count(const nn_model *model);
+void nn_model_tensor(const nn_model *model, int index, nn_tensor_info *info);
+/** Look-ups by name, returning `fallback` when absent or of another type. */
+int64_t nn_model_int(const nn_model *model, const char *name, int64_t fallback);
+double nn_model_float(const nn_model *model, const char *name, double fallback);
+const char *nn_model_string(const nn_model *model, const char *name, const char *fallback);
+size_t nn_model_param_count(const nn_model *model);
+/** Bytes the loaded model holds in memory (packed weights), and each runner's own bytes. */
+size_t nn_model_weight_bytes(const nn_model *model);
+size_t nn_model_runner_bytes(const nn_model *model);
+
+/** Builds a model file: hyperparameters, then tensors, then save. */
+typedef struct nn_writer nn_writer;
+
+nn_status nn_writer_new(nn_kind kind, nn_writer **out);
+void nn_writer_free(nn_writer *writer);
+nn_status nn_writer_set_int(nn_writer *writer, const char *name, int64_t value);
+nn_status nn_writer_set_float(nn_writer *writer, const char *name, double value);
+nn_status nn_writer_set_string(nn_writer *writer, const char *name, const char *value);
+/** Add a tensor from f32 data, stored as `dtype` (f16 rounds to nearest even). */
+nn_status nn_writer_add(nn_writer *writer, const char *name, nn_dtype dtype, int ndim,
+                        const int *dims, const float *data);
+/** Write to `path` atomically: a temporary file in the same folder, flushed, then renamed. */
+nn_status nn_writer_save(const nn_writer *writer, const char *path, char *message);
+/** The file's bytes in a new malloc'd buffer (free() it). */
+nn_status nn_writer_to_memory(const nn_writer *writer, void **data, size_t *size);
+
+/* ---- Event RNN runner ------------------------------------------------------------------------ */
+
+/** One instance of an NN_KIND_EVENT_RNN model: its recurrent state and buffers. */
+typedef struct nn_rnn nn_rnn;
+
+nn_status nn_rnn_new(const nn_model *model, nn_rnn **out, char *message);
+void nn_rnn_free(nn_rnn *rnn);
+/** Zero the recurrent state (start of a sequence). Real-time safe. */
+void nn_rnn_reset(nn_rnn *rnn);
+int nn_rnn_input_size(const nn_rnn *rnn);
+int nn_rnn_classes(const nn_rnn *rnn);
+/** One step on an input vector; returns the logits (valid until the next step). */
+const float *nn_rnn_step(nn_rnn *rnn, const float *input);
+/** One step on a one-hot input at `index`; out-of-range indices count as all-zero input. */
+const float *nn_rnn_step_class(nn_rnn *rnn, int index);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NN_H */

@@ -1,0 +1,128 @@
+/* nn_private.h — what the engine's own files (and its tests) share; not for plugins or tools.
+ *
+ * Copyright 2026 The magenta-lv2 authors. GPL-3.0-or-later.
+ */
+#ifndef NN_PRIVATE_H
+#define NN_PRIVATE_H
+
+#include "nn.h"
+
+#include <stdbool.h>
+
+/* Weight matrices are stored in panels of NN_PANEL output columns: panel p holds, for every
+ * row r, the NN_PANEL values W[r][p*NN_PANEL .. p*NN_PANEL+NN_PANEL-1] contiguously, the last
+ * panel padded with zeros. A GEMV then streams each panel once, front to back, with its
+ * accumulators in registers; a row range [r0, r1) is a contiguous run inside every panel. */
+#define NN_PANEL 16
+#define NN_ALIGN 64
+
+struct nn_matrix {
+    int rows, cols, panels;
+    nn_dtype dtype;
+    void *data; /* float or uint16_t, panels * rows * NN_PANEL values, NN_ALIGN-aligned */
+    bool owns_data;
+};
+
+/* The kernel set: every entry has a scalar reference (kernels_reference.c) and a SIMD version
+ * (kernels_simd.c, compiled once per instruction set). */
+typedef struct nn_kernels {
+    const char *name;
+    /* y[cols] += x[nrows] · W[row0 .. row0+nrows) for a packed matrix. */
+    void (*gemv)(const nn_matrix *w, int row0, int nrows, const float *x, float *y);
+    /* Y[batch, cols] += X[batch, rows] · W, rows of X spaced ldx apart, of Y ldy apart. */
+    void (*gemm)(const nn_matrix *w, int batch, const float *x, int ldx, float *y, int ldy);
+    /* y[cols] += row `row` of W. */
+    void (*add_row)(const nn_matrix *w, int row, float *y);
+    void (*tanh)(const float *x, float *y, int n);
+    void (*sigmoid)(const float *x, float *y, int n);
+    void (*relu)(const float *x, float *y, int n);
+    void (*leaky_relu)(const float *x, float *y, int n, float alpha);
+    void (*softplus)(const float *x, float *y, int n);
+    /* y = softmax(x * inv_temperature); y = log softmax(x). */
+    void (*softmax)(const float *x, float *y, int n, float inv_temperature);
+    void (*log_softmax)(const float *x, float *y, int n);
+    /* The LSTM's element-wise part: gates [4 * units] as i, j, f, o; updates h and c. */
+    void (*lstm_gates)(const float *gates, float *h, float *c, int units, float forget_bias);
+    void (*f16_to_f32)(const uint16_t *x, float *y, int n);
+} nn_kernels;
+
+extern const nn_kernels nn_kernels_reference;
+#if defined(__x86_64__) || defined(__i386__)
+extern const nn_kernels nn_kernels_avx2;
+extern const nn_kernels nn_kernels_sse2;
+#else
+extern const nn_kernels nn_kernels_neon;
+#endif
+
+/* The active kernel set, chosen at start-up from the CPU's features. */
+extern const nn_kernels *nn_active;
+
+/* Allocation helpers (never called on a real-time path). */
+void *nn_aligned_alloc(size_t size);
+void nn_aligned_free(void *p);
+
+/* Checksum of the model format (CRC-32C, Castagnoli). */
+uint32_t nn_crc32c(uint32_t crc, const void *data, size_t size);
+
+/* A matrix whose panel data lives inside a larger block owned by someone else (a model's
+ * single weight allocation). `storage` must hold nn_matrix_packed_bytes(rows, cols, dtype). */
+size_t nn_matrix_packed_bytes(int rows, int cols, nn_dtype dtype);
+void nn_matrix_init(nn_matrix *m, int rows, int cols, nn_dtype dtype, void *storage);
+/* Pack row-major source values stored as src_dtype (little-endian, any alignment). */
+void nn_matrix_pack_raw(nn_matrix *m, const void *src, nn_dtype src_dtype);
+
+/* Messages: "name: text" into a NN_MESSAGE_SIZE buffer (NULL buffer allowed). */
+nn_status nn_fail(char *message, nn_status status, const char *name, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+/* ---- Model files (model_file.c) and kinds (event_rnn.c) ----------------------------------- */
+
+#define NN_FORMAT_VERSION 1u
+#define NN_MAX_HPARAMS 256
+#define NN_MAX_TENSORS 4096
+
+typedef struct nn_hparam {
+    char name[NN_HPARAM_NAME_MAX + 1];
+    nn_hparam_type type;
+    int64_t int_value;
+    double float_value;
+    char string_value[NN_HPARAM_STRING_MAX + 1];
+} nn_hparam;
+
+typedef struct nn_tensor {
+    char name[NN_TENSOR_NAME_MAX + 1];
+    nn_dtype dtype;
+    int ndim;
+    int dims[NN_MAX_DIMS];
+    size_t count;
+    const unsigned char *raw; /* into the file's bytes: valid only while the kind is built */
+} nn_tensor;
+
+struct nn_model {
+    nn_kind kind;
+    uint32_t version;
+    int hparam_count, tensor_count;
+    nn_hparam *hparams;
+    nn_tensor *tensors;
+    size_t param_count;
+    size_t weight_bytes, runner_bytes; /* set by the kind's builder */
+    void *kind_data;                   /* the kind's prepared weights */
+    void (*kind_free)(void *kind_data);
+};
+
+const nn_tensor *nn_model_find(const nn_model *m, const char *name);
+/* The tensor's values as f32 (f16 widened); `out` holds t->count floats. */
+void nn_tensor_read_f32(const nn_tensor *t, float *out);
+/* Pack a 2-D tensor into a matrix made by nn_matrix_init with the same rows and cols. */
+void nn_tensor_pack(const nn_tensor *t, nn_matrix *m);
+/* Check a tensor exists with exactly these dims; otherwise a MISSING or SHAPE message. */
+nn_status nn_model_expect(const nn_model *m, const char *file, const char *tensor, int ndim,
+                          const int *dims, const nn_tensor **out, char *message);
+
+/* Builds the kind's weights from a validated model; one entry per kind. */
+nn_status nn_event_rnn_build(nn_model *m, const char *file, char *message);
+
+#endif /* NN_PRIVATE_H */
