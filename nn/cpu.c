@@ -8,19 +8,39 @@
 #include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define NN_X86 1
 #endif
 
 const nn_kernels *nn_active = &nn_kernels_reference;
 
+#ifdef NN_X86
+/* AVX2, FMA and F16C from CPUID, and the OS saving the YMM registers (XGETBV): without the
+ * latter the instructions exist but fault. */
+static bool cpu_has_avx2_fma_f16c(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d))
+        return false;
+    bool fma = c & (1u << 12), osxsave = c & (1u << 27), avx = c & (1u << 28), f16c = c & (1u << 29);
+    if (!(fma && osxsave && avx && f16c))
+        return false;
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    if ((lo & 6u) != 6u) /* XMM and YMM state */
+        return false;
+    if (__get_cpuid_max(0, NULL) < 7)
+        return false;
+    __cpuid_count(7, 0, a, b, c, d);
+    return b & (1u << 5);
+}
+#endif
+
 static const nn_kernels *best_for_cpu(void)
 {
 #ifdef NN_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
-        return &nn_kernels_avx2;
-    return &nn_kernels_sse2;
+    return cpu_has_avx2_fma_f16c() ? &nn_kernels_avx2 : &nn_kernels_sse2;
 #else
     return &nn_kernels_neon;
 #endif

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what building and testing the suite needs on Debian 12, from Debian's own packages.
+# Usage: tools/install-deps.sh [demo|test]   (demo: build tools only; test: everything CI uses)
+set -euo pipefail
+
+build_packages=(gcc meson ninja-build pkg-config libsimde-dev)
+test_packages=(
+  clang clang-19 libclang-rt-19-dev   # clang builds, libFuzzer, the RealtimeSanitizer runtime
+  python3-torch python3-numpy         # oracle suite (run with /usr/bin/python3)
+  gcc-aarch64-linux-gnu qemu-user     # aarch64 cross build (NEON), its tests under qemu
+)
+
+packages=("${build_packages[@]}")
+[ "${1:-test}" = test ] && packages+=("${test_packages[@]}")
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "Installing: ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
