@@ -69,7 +69,10 @@ nn_status nn_event_rnn_build(nn_model *m, const char *file, char *message)
         (st = required_int(m, file, "num_classes", 1, MAX_SIZE, &net->classes, message)) ||
         (st = required_int(m, file, "num_layers", 1, MAX_LAYERS, &net->layers, message)))
         return st;
+    /* Absent means 1.0 (BasicLSTMCell); present but not a float is an error, never a silent 1.0. */
     double forget_bias = nn_model_float(m, "forget_bias", 1.0);
+    if (nn_model_int(m, "forget_bias", INT64_MIN) != INT64_MIN || nn_model_string(m, "forget_bias", NULL))
+        return nn_fail(message, NN_ERR_MALFORMED, file, "hyperparameter 'forget_bias' must be a float");
     if (forget_bias < -100.0 || forget_bias > 100.0)
         return nn_fail(message, NN_ERR_MALFORMED, file, "hyperparameter 'forget_bias' is %g", forget_bias);
 

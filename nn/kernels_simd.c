@@ -59,7 +59,9 @@ static inline float hmax(v8 v)
 
 static inline v8 v_exp(v8 x)
 {
-    x = simde_mm256_min_ps(simde_mm256_max_ps(x, V_SET1(-87.3f)), V_SET1(88.3762626647949f));
+    /* Clamp with x as the second operand: max/min return it when it is NaN, so NaN propagates
+     * as in the scalar reference instead of becoming a finite value. */
+    x = simde_mm256_min_ps(V_SET1(88.3762626647949f), simde_mm256_max_ps(V_SET1(-87.3f), x));
     v8 fx = simde_mm256_round_ps(V_MUL(x, V_SET1(1.44269504088896341f)), SIMDE_MM_FROUND_TO_NEAREST_INT);
     x = V_SUB(x, V_MUL(fx, V_SET1(0.693359375f)));
     x = V_SUB(x, V_MUL(fx, V_SET1(-2.12194440e-4f)));
