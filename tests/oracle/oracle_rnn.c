@@ -90,20 +90,21 @@ static int parse_header(const unsigned char *data, size_t size, oracle_case *oc)
 {
     if (size < 4 * HEADER_FIELDS || memcmp(data, "ORNN", 4) != 0)
         return -1;
-    int field[HEADER_FIELDS];
-    for (int k = 1; k < HEADER_FIELDS - 1; k++)
-        field[k] = (int)get_u32(data + 4 * k);
-    uint32_t fb = get_u32(data + 4 * (HEADER_FIELDS - 1));
-    *oc = (oracle_case){.cell = field[1], .input = field[2], .units = field[3], .layers = field[4],
-                        .classes = field[5], .steps = field[6], .batch = field[7],
-                        .dtype = field[8] ? NN_F16 : NN_F32, .flags = field[9]};
-    memcpy(&oc->forget_bias, &fb, sizeof fb);
-    oc->next = data + 4 * HEADER_FIELDS;
-    oc->left = size - 4 * HEADER_FIELDS;
-    bool sizes_ok = oc->input > 0 && oc->input <= 65536 && oc->units > 0 && oc->units <= 8192 && oc->steps > 0 &&
-                    oc->batch > 0 && oc->layers > 0 && oc->layers <= 8 && oc->classes >= 0 && oc->classes <= 65536;
+#define FIELD(k) (int)get_u32(data + 4 * (k))
+    *oc = (oracle_case){.cell = FIELD(1), .input = FIELD(2), .units = FIELD(3), .layers = FIELD(4),
+                        .classes = FIELD(5), .steps = FIELD(6), .batch = FIELD(7),
+                        .dtype = FIELD(8) == 1 ? NN_F16 : NN_F32, .flags = FIELD(9),
+                        .next = data + 4 * HEADER_FIELDS, .left = size - 4 * HEADER_FIELDS};
+    bool dtype_ok = FIELD(8) == 0 || FIELD(8) == 1;
+#undef FIELD
+    uint32_t forget_bias = get_u32(data + 4 * 10);
+    memcpy(&oc->forget_bias, &forget_bias, sizeof forget_bias);
+    /* Bounds that keep every size below in range; the engine checks its own. */
+    bool sizes_ok = oc->input > 0 && oc->input <= 65536 && oc->units > 0 && oc->units <= 8192 && oc->layers > 0 &&
+                    oc->layers <= 8 && oc->classes >= 0 && oc->classes <= 65536 && oc->steps > 0 &&
+                    oc->steps <= 100000 && oc->batch > 0 && oc->batch <= 100;
     bool cell_ok = oc->cell == CELL_LSTM || oc->cell == CELL_GRU || (oc->cell == CELL_EVENT_RNN && oc->classes > 0);
-    return sizes_ok && cell_ok ? 0 : -1;
+    return dtype_ok && sizes_ok && cell_ok ? 0 : -1;
 }
 
 /* With FLAG_ONEHOT: the index of the row's single 1, -1 for an all-zero row, -2 otherwise. */
@@ -308,7 +309,9 @@ int main(int argc, char **argv)
     }
     /* The inputs close the file: find them first, then the weights are read in order. */
     size_t input_count = (size_t)oc.batch * oc.steps * oc.input;
-    size_t width = oc.cell == CELL_LSTM ? 2 * (size_t)oc.units : oc.cell == CELL_GRU ? (size_t)oc.units : (size_t)oc.classes;
+    size_t width = oc.cell == CELL_LSTM  ? 2 * (size_t)oc.units
+                   : oc.cell == CELL_GRU ? (size_t)oc.units
+                                         : (size_t)oc.classes;
     size_t output_count = (size_t)oc.batch * oc.steps * width;
     oracle_case tail = oc;
     float *inputs = NULL, *out = malloc(output_count * sizeof *out);
