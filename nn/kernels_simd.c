@@ -118,7 +118,7 @@ static inline v8 v_softplus(v8 x)
 {
     v8 abs = simde_mm256_andnot_ps(V_SET1(-0.0f), x);
     v8 t = v_exp(V_SUB(V_ZERO(), abs));
-    return V_ADD(simde_mm256_max_ps(x, V_ZERO()), v_log(V_ADD(V_SET1(1.0f), t)));
+    return V_ADD(simde_mm256_max_ps(V_ZERO(), x), v_log(V_ADD(V_SET1(1.0f), t)));
 }
 
 /* Apply a vector function over n values; the tail goes through a padded copy so every value
@@ -144,8 +144,8 @@ static void simd_softplus(const float *x, float *y, int n) { MAP(v_softplus(v)) 
 static void simd_leaky_relu(const float *x, float *y, int n, float alpha)
 {
     v8 a = V_SET1(alpha);
-    /* max(x, 0) + alpha * min(x, 0) */
-    MAP(V_FMA(a, simde_mm256_min_ps(v, V_ZERO()), simde_mm256_max_ps(v, V_ZERO())))
+    /* max(x, 0) + alpha * min(x, 0), x second so that NaN passes through as in the reference */
+    MAP(V_FMA(a, simde_mm256_min_ps(V_ZERO(), v), simde_mm256_max_ps(V_ZERO(), v)))
 }
 
 static float simd_max(const float *x, int n)

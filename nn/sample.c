@@ -6,7 +6,6 @@
  */
 #include "nn_private.h"
 
-#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -123,19 +122,20 @@ int nn_sampler_draw(nn_sampler *s, const float *logits, int n, const nn_sample_p
     if (!(temperature > 0.0f)) /* also catches NaN */
         return nn_argmax(logits, n);
 
-    /* Candidates: every class with a usable logit; +inf counts as the largest finite value. */
+    /* Candidates: every class with a usable logit, scaled as (logit - largest) / temperature so
+     * that huge logits keep their order. A +inf logit outweighs every finite one at any
+     * temperature: when there is one, only the +inf classes remain, equally likely. */
+    float top = -INFINITY;
+    for (int i = 0; i < n; i++)
+        top = logits[i] > top ? logits[i] : top; /* NaN compares false: skipped */
     int count = 0;
-    float inv_t = 1.0f / temperature, top = -INFINITY;
+    float inv_t = 1.0f / temperature;
     for (int i = 0; i < n; i++) {
         float v = logits[i];
-        if (v != v || v == -INFINITY)
+        if (v != v || v == -INFINITY || (top == INFINITY && v != INFINITY))
             continue;
-        v = (v > FLT_MAX ? FLT_MAX : v) * inv_t;
-        if (v != v || v == -INFINITY) /* huge logit over a tiny temperature */
-            v = -FLT_MAX;
         s->index[count] = i;
-        s->value[count++] = v > FLT_MAX ? FLT_MAX : v;
-        top = s->value[count - 1] > top ? s->value[count - 1] : top;
+        s->value[count++] = v == top ? 0.0f : (v - top) * inv_t; /* <= 0; -inf only underflows exp */
     }
     if (count == 0)
         return 0;
@@ -148,7 +148,7 @@ int nn_sampler_draw(nn_sampler *s, const float *logits, int n, const nn_sample_p
     }
     double total = 0.0;
     for (int j = 0; j < count; j++) {
-        s->value[j] = expf(s->value[j] - top);
+        s->value[j] = expf(s->value[j]);
         total += s->value[j];
     }
     if (truncate_p) { /* the smallest prefix whose share reaches top_p */
