@@ -47,13 +47,15 @@ static size_t floats_bytes(size_t n) { return (n * sizeof(float) + NN_ALIGN - 1)
 static nn_status required_int(const nn_model *m, const char *file, const char *name, int lo, int hi, int *out,
                               char *message)
 {
-    int64_t v = nn_model_int(m, name, INT64_MIN);
-    if (v == INT64_MIN)
+    const nn_hparam *h = nn_model_find_hparam(m, name);
+    if (!h)
         return nn_fail(message, NN_ERR_MISSING, file, "missing integer hyperparameter '%s'", name);
-    if (v < lo || v > hi)
-        return nn_fail(message, NN_ERR_MALFORMED, file, "hyperparameter '%s' is %lld, allowed %d to %d", name, (long long)v,
-                       lo, hi);
-    *out = (int)v;
+    if (h->type != NN_HPARAM_INT)
+        return nn_fail(message, NN_ERR_MALFORMED, file, "hyperparameter '%s' must be an integer", name);
+    if (h->int_value < lo || h->int_value > hi)
+        return nn_fail(message, NN_ERR_MALFORMED, file, "hyperparameter '%s' is %lld, allowed %d to %d", name,
+                       (long long)h->int_value, lo, hi);
+    *out = (int)h->int_value;
     return NN_OK;
 }
 
@@ -70,9 +72,10 @@ nn_status nn_event_rnn_build(nn_model *m, const char *file, char *message)
         (st = required_int(m, file, "num_layers", 1, MAX_LAYERS, &net->layers, message)))
         return st;
     /* Absent means 1.0 (BasicLSTMCell); present but not a float is an error, never a silent 1.0. */
-    double forget_bias = nn_model_float(m, "forget_bias", 1.0);
-    if (nn_model_int(m, "forget_bias", INT64_MIN) != INT64_MIN || nn_model_string(m, "forget_bias", NULL))
+    const nn_hparam *fb = nn_model_find_hparam(m, "forget_bias");
+    if (fb && fb->type != NN_HPARAM_FLOAT)
         return nn_fail(message, NN_ERR_MALFORMED, file, "hyperparameter 'forget_bias' must be a float");
+    double forget_bias = fb ? fb->float_value : 1.0;
     if (forget_bias < -100.0 || forget_bias > 100.0)
         return nn_fail(message, NN_ERR_MALFORMED, file, "hyperparameter 'forget_bias' is %g", forget_bias);
 

@@ -171,7 +171,7 @@ static nn_status parse_tensors(nn_model *m, const unsigned char *p, const unsign
             }
             t->dims[d] = (int)dim;
             count *= dim;
-            if (count > data_size) { /* also stops overflow: data_size < 2^31 */
+            if (count > data_size) { /* also stops overflow: each factor is at most 2^24 */
                 st = nn_fail(message, NN_ERR_MALFORMED, file, "tensor '%s' is larger than the file's data", t->name);
                 break;
             }
@@ -210,7 +210,7 @@ static nn_status parse(nn_model *m, const unsigned char *b, size_t size, const c
 {
     if (size < HEADER_SIZE) {
         size_t n = size < sizeof MAGIC ? size : sizeof MAGIC;
-        if (memcmp(b, MAGIC, n) != 0)
+        if (n > 0 && memcmp(b, MAGIC, n) != 0)
             return nn_fail(message, NN_ERR_MAGIC, file, "not a model file (wrong magic bytes)");
         return nn_fail(message, NN_ERR_TRUNCATED, file, "truncated: %zu bytes, the header alone needs %d", size, HEADER_SIZE);
     }
@@ -299,7 +299,8 @@ nn_status nn_model_load(const char *path, nn_model **out, char *message)
     *out = NULL;
     if (!path || !*path)
         return nn_fail(message, NN_ERR_ARGUMENT, "model", "no file name given");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO at the path must not stall the worker waiting for a writer. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return nn_fail(message, NN_ERR_IO, path, "cannot open: %s", strerror(errno));
     struct stat info;
@@ -364,12 +365,18 @@ void nn_model_tensor(const nn_model *m, int index, nn_tensor_info *info)
     memcpy(info->dims, t->dims, sizeof info->dims);
 }
 
-static const nn_hparam *find_hparam(const nn_model *m, const char *name, nn_hparam_type type)
+const nn_hparam *nn_model_find_hparam(const nn_model *m, const char *name)
 {
     for (int i = 0; i < m->hparam_count; i++)
         if (!strcmp(m->hparams[i].name, name))
-            return m->hparams[i].type == type ? &m->hparams[i] : NULL;
+            return &m->hparams[i];
     return NULL;
+}
+
+static const nn_hparam *find_hparam(const nn_model *m, const char *name, nn_hparam_type type)
+{
+    const nn_hparam *h = nn_model_find_hparam(m, name);
+    return h && h->type == type ? h : NULL;
 }
 
 int64_t nn_model_int(const nn_model *m, const char *name, int64_t fallback)
@@ -641,6 +648,21 @@ nn_status nn_writer_to_memory(const nn_writer *w, void **data, size_t *size)
     return NN_OK;
 }
 
+static void sync_parent_folder(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char folder[4096];
+    if (!slash)
+        snprintf(folder, sizeof folder, ".");
+    else
+        snprintf(folder, sizeof folder, "%.*s", (int)(slash == path ? 1 : slash - path), path);
+    int fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
 nn_status nn_writer_save(const nn_writer *w, const char *path, char *message)
 {
     if (message)
@@ -669,11 +691,14 @@ nn_status nn_writer_save(const nn_writer *w, const char *path, char *message)
         ssize_t n = write(fd, (const char *)data + put, size - put);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0)
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO;
             break;
+        }
         put += (size_t)n;
     }
-    int write_errno = put < size ? (errno ? errno : EIO) : 0;
+    int write_errno = put < size ? errno : 0;
     if (!write_errno && fsync(fd) != 0)
         write_errno = errno;
     if (close(fd) != 0 && !write_errno)
@@ -691,6 +716,7 @@ nn_status nn_writer_save(const nn_writer *w, const char *path, char *message)
         st = nn_fail(message, NN_ERR_IO, path, "cannot rename the finished file into place: %s", strerror(e));
         goto done;
     }
+    sync_parent_folder(path); /* so the rename itself survives a power cut */
     st = NN_OK;
 done:
     free(tmp);

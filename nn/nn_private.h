@@ -114,6 +114,7 @@ struct nn_model {
 };
 
 const nn_tensor *nn_model_find(const nn_model *m, const char *name);
+const nn_hparam *nn_model_find_hparam(const nn_model *m, const char *name);
 /* The tensor's values as f32 (f16 widened); `out` holds t->count floats. */
 void nn_tensor_read_f32(const nn_tensor *t, float *out);
 /* Pack a 2-D tensor into a matrix made by nn_matrix_init with the same rows and cols. */
