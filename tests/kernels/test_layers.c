@@ -9,53 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <cpuid.h>
-
-/* AVX2 and FMA from the compiler's CPU model (which also checks that the OS saves the YMM
- * registers); F16C from CPUID leaf 1, since clang 14 rejects "f16c" in __builtin_cpu_supports. */
-static int cpu_has_avx2_fma_f16c(void)
-{
-    unsigned a, b, c, d;
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __get_cpuid(1, &a, &b, &c, &d) &&
-           (c & (1u << 29));
-}
-#endif
-
-/* ---- Checks --------------------------------------------------------------------------------- */
-
-static int checks, failures;
-static char context[160]; /* which kernel set, layer and shape the current checks are about */
-
-/* The first few failures of each context are printed in full, at most MAX_REPORTED in all; the
- * rest are only counted. */
-#define MAX_REPORTED 200
-#define MAX_REPORTED_PER_CONTEXT 3
-
-static int should_report(void)
-{
-    static char last[sizeof context];
-    static int in_context, reported;
-    if (strcmp(last, context) != 0) {
-        snprintf(last, sizeof last, "%s", context);
-        in_context = 0;
-    }
-    return in_context++ < MAX_REPORTED_PER_CONTEXT && reported++ < MAX_REPORTED;
-}
-
-#define CHECK(cond, ...)                                                                               \
-    do {                                                                                               \
-        checks++;                                                                                      \
-        if (!(cond)) {                                                                                 \
-            failures++;                                                                                \
-            if (should_report()) {                                                                     \
-                fprintf(stderr, "%s:%d: [%s] CHECK(%s) failed: ", __FILE__, __LINE__, context, #cond); \
-                fprintf(stderr, __VA_ARGS__);                                                          \
-                fputc('\n', stderr);                                                                   \
-            }                                                                                          \
-        }                                                                                              \
-    } while (0)
+#include "check.h"
 
 enum { RATIO_DENSE, RATIO_BATCH, RATIO_STEP, RATIO_TRAJECTORY, RATIO_COUNT };
 static double worst_ratio[RATIO_COUNT]; /* largest error / tolerance per kind, for NN_TEST_VERBOSE */

@@ -8,39 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- Checks --------------------------------------------------------------------------------- */
-
-static int checks, failures;
-static char context[160]; /* which logits and parameters the current checks are about */
-
-/* The first few failures of each context are printed in full, at most MAX_REPORTED in all; the
- * rest are only counted. */
-#define MAX_REPORTED 200
-#define MAX_REPORTED_PER_CONTEXT 3
-
-static int should_report(void)
-{
-    static char last[sizeof context];
-    static int in_context, reported;
-    if (strcmp(last, context) != 0) {
-        snprintf(last, sizeof last, "%s", context);
-        in_context = 0;
-    }
-    return in_context++ < MAX_REPORTED_PER_CONTEXT && reported++ < MAX_REPORTED;
-}
-
-#define CHECK(cond, ...)                                                                               \
-    do {                                                                                               \
-        checks++;                                                                                      \
-        if (!(cond)) {                                                                                 \
-            failures++;                                                                                \
-            if (should_report()) {                                                                     \
-                fprintf(stderr, "%s:%d: [%s] CHECK(%s) failed: ", __FILE__, __LINE__, context, #cond); \
-                fprintf(stderr, __VA_ARGS__);                                                          \
-                fputc('\n', stderr);                                                                   \
-            }                                                                                          \
-        }                                                                                              \
-    } while (0)
+#include "check.h"
 
 /* ---- Helpers ---------------------------------------------------------------------------------- */
 

@@ -1,0 +1,58 @@
+/* check.h — the checks shared by the kernel, layer and sampler tests: CHECK counts and reports
+ * failures with the current context; the CPU test is the tests' own, independent of nn/cpu.c.
+ * Copyright 2026 The magenta-lv2 authors. GPL-3.0-or-later. */
+#ifndef TEST_CHECK_H
+#define TEST_CHECK_H
+
+#include <stdio.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+
+/* AVX2 and FMA from the compiler's CPU model (which also checks that the OS saves the YMM
+ * registers); F16C from CPUID leaf 1, since clang 14 rejects "f16c" in __builtin_cpu_supports. */
+static inline int cpu_has_avx2_fma_f16c(void)
+{
+    unsigned a, b, c, d;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __get_cpuid(1, &a, &b, &c, &d) &&
+           (c & (1u << 29));
+}
+#endif
+
+/* ---- Checks --------------------------------------------------------------------------------- */
+
+static int checks, failures;
+static char context[160]; /* what the current checks are about: set it before each group */
+
+/* The first few failures of each context are printed in full, at most MAX_REPORTED in all; the
+ * rest are only counted. */
+#define MAX_REPORTED 200
+#define MAX_REPORTED_PER_CONTEXT 3
+
+static inline int should_report(void)
+{
+    static char last[sizeof context];
+    static int in_context, reported;
+    if (strcmp(last, context) != 0) {
+        snprintf(last, sizeof last, "%s", context);
+        in_context = 0;
+    }
+    return in_context++ < MAX_REPORTED_PER_CONTEXT && reported++ < MAX_REPORTED;
+}
+
+#define CHECK(cond, ...)                                                                               \
+    do {                                                                                               \
+        checks++;                                                                                      \
+        if (!(cond)) {                                                                                 \
+            failures++;                                                                                \
+            if (should_report()) {                                                                     \
+                fprintf(stderr, "%s:%d: [%s] CHECK(%s) failed: ", __FILE__, __LINE__, context, #cond); \
+                fprintf(stderr, __VA_ARGS__);                                                          \
+                fputc('\n', stderr);                                                                   \
+            }                                                                                          \
+        }                                                                                              \
+    } while (0)
+
+#endif /* TEST_CHECK_H */
