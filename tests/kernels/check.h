@@ -4,8 +4,13 @@
 #ifndef TEST_CHECK_H
 #define TEST_CHECK_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#ifndef TEST_SEED
+#error "define TEST_SEED before including check.h"
+#endif
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -54,5 +59,28 @@ static inline int should_report(void)
             }                                                                                          \
         }                                                                                              \
     } while (0)
+
+/* ---- Inputs: splitmix64 from the test's own fixed TEST_SEED --------------------------------- */
+
+static uint64_t rng_state = TEST_SEED;
+
+static inline uint64_t rng_next(void)
+{
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static inline float rng_uniform(float lo, float hi)
+{
+    return lo + (hi - lo) * ((float)(rng_next() >> 40) * (1.0f / 16777216.0f));
+}
+
+static inline void fill_uniform(float *x, int n, float lo, float hi)
+{
+    for (int i = 0; i < n; i++)
+        x[i] = rng_uniform(lo, hi);
+}
 
 #endif /* TEST_CHECK_H */

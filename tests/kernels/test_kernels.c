@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define TEST_SEED 0x2545f4914f6cdd1dull /* fixed: every run tests the same values */
 #include "check.h"
 
 /* The largest error seen as a share of its tolerance, per kernel: NN_TEST_VERBOSE prints it,
@@ -60,27 +61,6 @@ static void check_close_at(const char *file, int line, const char *what, int ind
 /* relu and leaky relu are one comparison or one multiply by alpha: exact. */
 
 /* ---- Inputs ----------------------------------------------------------------------------------- */
-
-static uint64_t rng_state = 0x2545f4914f6cdd1dull; /* fixed seed: every run tests the same values */
-
-static uint64_t rng_next(void) /* splitmix64 */
-{
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static float rng_uniform(float lo, float hi)
-{
-    return lo + (hi - lo) * ((float)(rng_next() >> 40) * (1.0f / 16777216.0f));
-}
-
-static void fill_uniform(float *x, int n, float lo, float hi)
-{
-    for (int i = 0; i < n; i++)
-        x[i] = rng_uniform(lo, hi);
-}
 
 /* The values where approximations break: signed zeros, denormal-adjacent, saturation, overflow. */
 static const float extremes[] = {0.0f, -0.0f, 1e-30f, -1e-30f, 20.0f, -20.0f,

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define TEST_SEED 0x6a09e667f3bcc909ull /* fixed: every run tests the same values */
 #include "check.h"
 
 enum { RATIO_DENSE, RATIO_BATCH, RATIO_STEP, RATIO_TRAJECTORY, RATIO_COUNT };
@@ -48,27 +49,6 @@ static void check_close_at(const char *file, int line, int kind, const char *wha
 #define TRAJECTORY_ATOL 1e-3
 
 /* ---- Inputs ----------------------------------------------------------------------------------- */
-
-static uint64_t rng_state = 0x6a09e667f3bcc909ull; /* fixed seed: every run tests the same values */
-
-static uint64_t rng_next(void) /* splitmix64 */
-{
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static float rng_uniform(float lo, float hi)
-{
-    return lo + (hi - lo) * ((float)(rng_next() >> 40) * (1.0f / 16777216.0f));
-}
-
-static void fill_uniform(float *x, int n, float lo, float hi)
-{
-    for (int i = 0; i < n; i++)
-        x[i] = rng_uniform(lo, hi);
-}
 
 static void *alloc_zeroed(size_t size)
 {

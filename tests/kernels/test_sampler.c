@@ -8,32 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define TEST_SEED 0xbb67ae8584caa73bull /* fixed: every run tests the same values */
 #include "check.h"
 
 /* ---- Helpers ---------------------------------------------------------------------------------- */
 
 #define MAX_CLASSES 64
 
-static uint64_t rng_state = 0xbb67ae8584caa73bull; /* the test's own logits, apart from the sampler's */
-
-static uint64_t rng_next(void) /* splitmix64 */
-{
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static float rng_uniform(float lo, float hi)
-{
-    return lo + (hi - lo) * ((float)(rng_next() >> 40) * (1.0f / 16777216.0f));
-}
-
-static void fill_uniform(float *x, int n, float lo, float hi)
-{
-    for (int i = 0; i < n; i++)
-        x[i] = rng_uniform(lo, hi);
-}
 
 static nn_sampler *new_sampler(int max_classes, uint64_t seed)
 {
