@@ -3,11 +3,13 @@
 # Usage: tools/install-deps.sh [demo|test]   (demo: build tools only; test: everything CI uses)
 set -euo pipefail
 
-build_packages=(gcc meson ninja-build pkg-config libsimde-dev)
+build_packages=(gcc libc6-dev meson ninja-build pkg-config libsimde-dev)
 test_packages=(
-  clang clang-19 libclang-rt-19-dev   # clang builds, libFuzzer, the RealtimeSanitizer runtime
-  python3-torch python3-numpy         # oracle suite (run with /usr/bin/python3)
-  gcc-aarch64-linux-gnu qemu-user     # aarch64 cross build (NEON), its tests under qemu
+  g++                                    # libstdc++, which the RealtimeSanitizer runtime needs
+  clang libclang-rt-14-dev               # clang builds, its sanitizers and libFuzzer
+  clang-19 libclang-rt-19-dev            # the RealtimeSanitizer runtime
+  python3 python3-torch python3-numpy    # oracle suite (run with /usr/bin/python3)
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user   # aarch64 cross build, tests under qemu
 )
 
 packages=("${build_packages[@]}")
