@@ -1,0 +1,1 @@
+/* drums.c — being written. */

@@ -1,0 +1,1 @@
+/* melody.c — being written. */

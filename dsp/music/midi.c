@@ -1,0 +1,1 @@
+/* midi.c — being written. */

@@ -1,0 +1,1 @@
+/* performance.c — being written. */

@@ -1,0 +1,1 @@
+/* quantize.c — being written. */
