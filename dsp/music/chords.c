@@ -1,6 +1,6 @@
 /* chords.c — chord symbols, encodings, progressions and inference, bit-exact with note_seq.
  * Copyright 2026 The magenta-lv2 authors. GPL-3.0-or-later. */
-#include "music.h"
+#include "music_private.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -8,22 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void say(char *message, const char *format, ...)
-{
-    if (!message)
-        return;
-    va_list args;
-    va_start(args, format);
-    vsnprintf(message, MUSIC_MESSAGE_SIZE, format, args);
-    va_end(args);
-}
 
-/* Python's % on ints: the result takes the sign of the divisor. */
-static long pymod(long a, long b)
-{
-    long r = a % b;
-    return r < 0 ? r + b : r;
-}
 
 /* ---- Chord kinds --------------------------------------------------------------------------- */
 
@@ -210,17 +195,17 @@ static bool split_chord_symbol(const char *name, split_symbol *out)
 
 static int spelled_to_midi(spelled p)
 {
-    return (int)pymod(step_midi[p.step] + p.alter, 12);
+    return (int)music_floor_mod(step_midi[p.step] + p.alter, 12);
 }
 
 static music_status split_or_fail(const char *name, split_symbol *split, char *message)
 {
     if (!name) {
-        say(message, "chord symbol: NULL");
+        music_message(message, "chord symbol: NULL");
         return MUSIC_ERR_ARGUMENT;
     }
     if (!split_chord_symbol(name, split)) {
-        say(message, "chord symbol \"%.64s\": unable to parse (expected a root A-G, sharps or flats, a chord kind, "
+        music_message(message, "chord symbol \"%.64s\": unable to parse (expected a root A-G, sharps or flats, a chord kind, "
                      "modifications such as b9 or add2, and an optional /bass)",
             name);
         return MUSIC_ERR_MALFORMED;
@@ -259,7 +244,7 @@ static music_status apply_modifications(const char *name, const split_symbol *sp
         }
         if (num_digits > 9) {
             /* Python's ints are unbounded; nobody writes a 10-digit scale degree. */
-            say(message, "chord symbol \"%.64s\": scale degree %.*s is too large", name, (int)num_digits, digits);
+            music_message(message, "chord symbol \"%.64s\": scale degree %.*s is too large", name, (int)num_digits, digits);
             return MUSIC_ERR_MALFORMED;
         }
         long deg = strtol(digits, NULL, 10);
@@ -268,13 +253,13 @@ static music_status apply_modifications(const char *name, const split_symbol *sp
         case 0: case 1: case 2: { /* add, add#, addb */
             long alter = type == 1 ? 1 : type == 2 ? -1 : 0;
             if (at >= 0) {
-                say(message, "chord symbol \"%.64s\": scale degree already in chord: %ld", name, deg);
+                music_message(message, "chord symbol \"%.64s\": scale degree already in chord: %ld", name, deg);
                 return MUSIC_ERR_MALFORMED;
             }
             if (deg == 7)
                 alter -= 1; /* "add7" means the dominant seventh */
             if (d->count == MUSIC_CHORD_MAX_DEGREES) {
-                say(message, "chord symbol \"%.64s\": more than %d scale degrees", name, MUSIC_CHORD_MAX_DEGREES);
+                music_message(message, "chord symbol \"%.64s\": more than %d scale degrees", name, MUSIC_CHORD_MAX_DEGREES);
                 return MUSIC_ERR_MALFORMED;
             }
             d->step[d->count] = deg;
@@ -283,7 +268,7 @@ static music_status apply_modifications(const char *name, const split_symbol *sp
         }
         case 3: /* no */
             if (at < 0) {
-                say(message, "chord symbol \"%.64s\": scale degree not in chord: %ld", name, deg);
+                music_message(message, "chord symbol \"%.64s\": scale degree not in chord: %ld", name, deg);
                 return MUSIC_ERR_MALFORMED;
             }
             memmove(&d->step[at], &d->step[at + 1], (size_t)(d->count - at - 1) * sizeof d->step[0]);
@@ -297,7 +282,7 @@ static music_status apply_modifications(const char *name, const split_symbol *sp
                 break;
             }
             if (d->count == MUSIC_CHORD_MAX_DEGREES) {
-                say(message, "chord symbol \"%.64s\": more than %d scale degrees", name, MUSIC_CHORD_MAX_DEGREES);
+                music_message(message, "chord symbol \"%.64s\": more than %d scale degrees", name, MUSIC_CHORD_MAX_DEGREES);
                 return MUSIC_ERR_MALFORMED;
             }
             d->step[d->count] = deg;
@@ -313,7 +298,7 @@ static music_status apply_modifications(const char *name, const split_symbol *sp
 music_status music_chord_parse(const char *name, music_chord *chord, char *message)
 {
     if (!chord) {
-        say(message, "chord symbol: no output");
+        music_message(message, "chord symbol: no output");
         return MUSIC_ERR_ARGUMENT;
     }
     memset(chord, 0, sizeof *chord);
@@ -341,8 +326,8 @@ music_status music_chord_parse(const char *name, music_chord *chord, char *messa
     chord->kind = split.kind;
     chord->pitch_count = d.count;
     for (int i = 0; i < d.count; i++) {
-        long normalized = pymod(d.step[i] - 1, 7) + 1; /* 9 -> 2, 13 -> 6, 0 -> 7 */
-        int pitch = (int)pymod(chord->root + degree_offset[normalized] + d.alter[i], 12);
+        long normalized = music_floor_mod(d.step[i] - 1, 7) + 1; /* 9 -> 2, 13 -> 6, 0 -> 7 */
+        int pitch = (int)music_floor_mod(chord->root + degree_offset[normalized] + d.alter[i], 12);
         chord->pitches[i] = (uint8_t)pitch;
         chord->pitch_mask |= (uint16_t)(1u << pitch);
     }
@@ -385,7 +370,7 @@ music_status music_chord_bass(const char *name, int *bass, char *message)
  * with an accidental. */
 static spelled transpose_spelled(spelled p, int amount)
 {
-    amount = (int)pymod(amount, 12);
+    amount = (int)music_floor_mod(amount, 12);
     while (amount >= step_above[p.step]) {
         amount -= step_above[p.step];
         p.step = (p.step + 1) % 7;
@@ -433,7 +418,7 @@ static music_status finish(writer *w, const char *what, char *message)
     if (w->overflow) {
         if (w->size)
             w->out[0] = '\0';
-        say(message, "%s: the name does not fit in %zu bytes", what, w->size);
+        music_message(message, "%s: the name does not fit in %zu bytes", what, w->size);
         return MUSIC_ERR_RANGE;
     }
     return MUSIC_OK;
@@ -446,7 +431,7 @@ music_status music_chord_transpose(const char *name, int amount, char *out, size
     if (st != MUSIC_OK)
         return st;
     if (!out) {
-        say(message, "chord symbol \"%.64s\": no output", name);
+        music_message(message, "chord symbol \"%.64s\": no output", name);
         return MUSIC_ERR_ARGUMENT;
     }
     writer w = {out, size, 0, false};
@@ -625,7 +610,7 @@ static void put_alter(writer *w, int alter)
 music_status music_chord_from_pitches(const int *pitches, int count, char *out, size_t size, char *message)
 {
     if (!out || count < 0 || (count > 0 && !pitches)) {
-        say(message, "pitches_to_chord_symbol: bad arguments");
+        music_message(message, "pitches_to_chord_symbol: bad arguments");
         return MUSIC_ERR_ARGUMENT;
     }
     writer w = {out, size, 0, false};
@@ -639,11 +624,11 @@ music_status music_chord_from_pitches(const int *pitches, int count, char *out, 
     pyset_init(&classes);
     int lowest = pitches[0];
     for (int i = 0; i < count; i++) {
-        pyset_add(&classes, (int)pymod(pitches[i], 12));
+        pyset_add(&classes, (int)music_floor_mod(pitches[i], 12));
         if (pitches[i] < lowest)
             lowest = pitches[i];
     }
-    int bass = (int)pymod(lowest, 12);
+    int bass = (int)music_floor_mod(lowest, 12);
     int order[12];
     order[0] = bass; /* the bass is tried as the root first */
     int n = 1 + pyset_items_without(&classes, bass, order + 1);
@@ -655,7 +640,7 @@ music_status music_chord_from_pitches(const int *pitches, int count, char *out, 
         pyset rel_set;
         pyset_init(&rel_set);
         for (int i = 0; i < n; i++)
-            pyset_add(&rel_set, (int)pymod(order[i] - root, 12));
+            pyset_add(&rel_set, (int)music_floor_mod(order[i] - root, 12));
         int rel[12], m = pyset_items(&rel_set, rel);
         degree ds[12];
         int k = largest_kind_from_relative(rel, m, ds);
@@ -671,7 +656,7 @@ music_status music_chord_from_pitches(const int *pitches, int count, char *out, 
         writer lw = {list, sizeof list, 0, false};
         for (int i = 0; i < count; i++)
             put(&lw, "%s%d", i ? ", " : "", pitches[i]);
-        say(message, "pitches_to_chord_symbol [%s]: unable to determine a chord symbol (no chord kind fits)", list);
+        music_message(message, "pitches_to_chord_symbol [%s]: unable to determine a chord symbol (no chord kind fits)", list);
         return MUSIC_ERR_MALFORMED;
     }
 
@@ -735,7 +720,7 @@ static const char *const dim_names[12] = {"Cdim", "C#dim", "Ddim", "Ebdim", "Edi
 static music_status triad_encode(const char *name, int *index, int qualities, char *message)
 {
     if (!index) {
-        say(message, "chord encoding: no output");
+        music_message(message, "chord encoding: no output");
         return MUSIC_ERR_ARGUMENT;
     }
     if (name && strcmp(name, MUSIC_NO_CHORD) == 0) {
@@ -751,7 +736,7 @@ static music_status triad_encode(const char *name, int *index, int qualities, ch
     if (st != MUSIC_OK)
         return st;
     if ((int)chord.quality >= qualities) {
-        say(message, "chord symbol \"%.64s\": %s", name,
+        music_message(message, "chord symbol \"%.64s\": %s", name,
             qualities == 2 ? "chord is neither major nor minor" : "chord is not a standard triad");
         return MUSIC_ERR_RANGE;
     }
@@ -787,7 +772,7 @@ const char *music_chord_triad_decode(int index)
 music_status music_chord_pitch_encode(const char *name, float input[MUSIC_CHORD_PITCH_INPUT_SIZE], char *message)
 {
     if (!input) {
-        say(message, "chord pitch encoding: no output");
+        music_message(message, "chord pitch encoding: no output");
         return MUSIC_ERR_ARGUMENT;
     }
     memset(input, 0, MUSIC_CHORD_PITCH_INPUT_SIZE * sizeof input[0]);
@@ -852,19 +837,19 @@ static const char *chord_in_force(const music_seq *seq, int32_t step, int32_t en
 static music_status check_progression(const music_seq *seq, int32_t start_step, int32_t end_step, char *message)
 {
     if (!seq || seq->steps_per_quarter <= 0) {
-        say(message, "chord progression: the sequence is not quantized relative to the tempo");
+        music_message(message, "chord progression: the sequence is not quantized relative to the tempo");
         return MUSIC_ERR_ARGUMENT;
     }
     double spb = steps_per_bar(seq);
     if (fmod(spb, 1.0) != 0.0) {
         int numerator, denominator;
         first_time_signature(seq, &numerator, &denominator);
-        say(message, "chord progression: there are %f steps per bar (time signature %d/%d)", spb, numerator,
+        music_message(message, "chord progression: there are %f steps per bar (time signature %d/%d)", spb, numerator,
             denominator);
         return MUSIC_ERR_QUANTIZE;
     }
     if (start_step >= end_step) {
-        say(message, "chord progression: start step does not precede end step: start=%d, end=%d", (int)start_step,
+        music_message(message, "chord progression: start step does not precede end step: start=%d, end=%d", (int)start_step,
             (int)end_step);
         return MUSIC_ERR_ARGUMENT;
     }
@@ -882,7 +867,7 @@ static music_status check_progression(const music_seq *seq, int32_t start_step, 
         for (int j = i + 1; j < seq->chords.count; j++) {
             const music_chord_symbol *b = &seq->chords.items[j];
             if (b->step == a->step && strcmp(b->name, a->name) != 0) {
-                say(message, "chord progression: chords %s and %s are coincident at step %d", a->name, b->name,
+                music_message(message, "chord progression: chords %s and %s are coincident at step %d", a->name, b->name,
                     (int)a->step);
                 return MUSIC_ERR_MALFORMED;
             }
@@ -895,7 +880,7 @@ static music_status check_progression(const music_seq *seq, int32_t start_step, 
 music_status music_chords_extract(const music_seq *seq, int32_t start_step, int32_t end_step, const char **chords, char *message)
 {
     if (!chords) {
-        say(message, "chord progression: no output");
+        music_message(message, "chord progression: no output");
         return MUSIC_ERR_ARGUMENT;
     }
     music_status st = check_progression(seq, start_step, end_step, message);
@@ -909,11 +894,11 @@ music_status music_chords_extract(const music_seq *seq, int32_t start_step, int3
 music_status music_chords_at_steps(const music_seq *seq, const int32_t *steps, int count, const char **chords, char *message)
 {
     if (!seq || seq->steps_per_quarter <= 0) {
-        say(message, "event_list_chords: the sequence is not quantized relative to the tempo");
+        music_message(message, "event_list_chords: the sequence is not quantized relative to the tempo");
         return MUSIC_ERR_ARGUMENT;
     }
     if (count < 0 || (count > 0 && (!steps || !chords))) {
-        say(message, "event_list_chords: bad arguments");
+        music_message(message, "event_list_chords: bad arguments");
         return MUSIC_ERR_ARGUMENT;
     }
     int32_t total = seq->total_steps;
@@ -1071,14 +1056,14 @@ music_status music_chords_infer_frames(const double (*vectors)[12], int num_fram
                                        int *keys, char (*names)[MUSIC_CHORD_NAME_MAX + 1], char *message)
 {
     if (!vectors || num_frames <= 0 || !params || !keys || !names) {
-        say(message, "chord inference: bad arguments");
+        music_message(message, "chord inference: bad arguments");
         return MUSIC_ERR_ARGUMENT;
     }
     const double p_out = params->chord_pitch_out_of_key_prob, kcp = params->key_change_prob,
                  ccp = params->chord_change_prob;
     if (!(p_out > 0 && p_out < 1) || !(kcp > 0 && kcp < 1) || !(ccp > 0 && ccp < 1) ||
         !isfinite(params->chord_note_concentration)) {
-        say(message, "chord inference: probabilities must lie strictly between 0 and 1");
+        music_message(message, "chord inference: probabilities must lie strictly between 0 and 1");
         return MUSIC_ERR_ARGUMENT;
     }
 
@@ -1088,7 +1073,7 @@ music_status music_chords_infer_frames(const double (*vectors)[12], int num_fram
     double *prev = malloc(sizeof(double) * INFER_STATES), *cur = malloc(sizeof(double) * INFER_STATES);
     if (!same_key || !frame_loglik || !path || !prev || !cur) {
         free(same_key), free(frame_loglik), free(path), free(prev), free(cur);
-        say(message, "chord inference: out of memory for %d frames", num_frames);
+        music_message(message, "chord inference: out of memory for %d frames", num_frames);
         return MUSIC_ERR_MEMORY;
     }
 
@@ -1193,21 +1178,21 @@ music_status music_chords_infer(music_seq *seq, const music_chord_inference_para
         params = &defaults;
     }
     if (!seq) {
-        say(message, "chord inference: no sequence");
+        music_message(message, "chord inference: no sequence");
         return MUSIC_ERR_ARGUMENT;
     }
     if (seq->chords.count > 0) {
-        say(message, "chord inference: the sequence already has chord(s): %s", seq->chords.items[0].name);
+        music_message(message, "chord inference: the sequence already has chord(s): %s", seq->chords.items[0].name);
         return MUSIC_ERR_ARGUMENT;
     }
     if (seq->steps_per_quarter <= 0) {
-        say(message, "chord inference: the sequence must be quantized relative to the tempo (Magenta's other path, "
+        music_message(message, "chord inference: the sequence must be quantized relative to the tempo (Magenta's other path, "
                      "over beat annotations, is music_chords_infer_frames)");
         return MUSIC_ERR_ARGUMENT;
     }
     int chords_per_bar = params->chords_per_bar;
     if (chords_per_bar < 0) {
-        say(message, "chord inference: chords_per_bar %d is negative", chords_per_bar);
+        music_message(message, "chord inference: chords_per_bar %d is negative", chords_per_bar);
         return MUSIC_ERR_ARGUMENT;
     }
     if (chords_per_bar == 0) {
@@ -1218,14 +1203,14 @@ music_status music_chords_infer(music_seq *seq, const music_chord_inference_para
             if (defaults_table[i][0] == numerator && defaults_table[i][1] == denominator)
                 chords_per_bar = defaults_table[i][2];
         if (chords_per_bar == 0) {
-            say(message, "chord inference: no default chords per bar for time signature: (%d, %d)", numerator,
+            music_message(message, "chord inference: no default chords per bar for time signature: (%d, %d)", numerator,
                 denominator);
             return MUSIC_ERR_UNSUPPORTED;
         }
     }
     double steps_per_chord_float = steps_per_bar(seq) / chords_per_bar;
     if (steps_per_chord_float != round(steps_per_chord_float)) {
-        say(message, "chord inference: non-integer number of steps per chord: %f", steps_per_chord_float);
+        music_message(message, "chord inference: non-integer number of steps per chord: %f", steps_per_chord_float);
         return MUSIC_ERR_QUANTIZE;
     }
     int steps_per_chord = (int)steps_per_chord_float;
@@ -1234,11 +1219,11 @@ music_status music_chords_infer(music_seq *seq, const music_chord_inference_para
     double seconds_per_chord = steps_per_chord / steps_per_second;
     double frames = ceil(seq->total_time / seconds_per_chord);
     if (frames == 0) {
-        say(message, "chord inference: the sequence is empty");
+        music_message(message, "chord inference: the sequence is empty");
         return MUSIC_ERR_ARGUMENT;
     }
     if (!(frames <= MUSIC_CHORD_INFERENCE_MAX_CHORDS)) {
-        say(message, "chord inference: the sequence is too long for chord inference: %.0f frames", frames);
+        music_message(message, "chord inference: the sequence is too long for chord inference: %.0f frames", frames);
         return MUSIC_ERR_RANGE;
     }
     int num_frames = (int)frames;
@@ -1249,7 +1234,7 @@ music_status music_chords_infer(music_seq *seq, const music_chord_inference_para
     char (*names)[MUSIC_CHORD_NAME_MAX + 1] = malloc(sizeof names[0] * (size_t)num_frames);
     music_status st = MUSIC_ERR_MEMORY;
     if (!boundaries || !vectors || !keys || !names) {
-        say(message, "chord inference: out of memory for %d frames", num_frames);
+        music_message(message, "chord inference: out of memory for %d frames", num_frames);
         goto done;
     }
     for (int i = 1; i < num_frames; i++)
@@ -1273,7 +1258,7 @@ music_status music_chords_infer(music_seq *seq, const music_chord_inference_para
         }
     }
     if (st != MUSIC_OK)
-        say(message, "chord inference: could not add the inferred chords or keys (%s)", music_status_text(st));
+        music_message(message, "chord inference: could not add the inferred chords or keys (%s)", music_status_text(st));
 done:
     free(boundaries), free(vectors), free(keys), free(names);
     return st;

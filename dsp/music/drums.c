@@ -1,36 +1,19 @@
 /* drums.c — drum tracks: extraction, drum maps, Drums RNN's and MusicVAE's drum encodings.
  * Copyright 2026 The magenta-lv2 authors. GPL-3.0-or-later. */
 
-#include "music.h"
+#include "music_private.h"
 
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void say(char *message, const char *format, ...) __attribute__((format(printf, 2, 3)));
-static void say(char *message, const char *format, ...)
-{
-    if (!message)
-        return;
-    va_list args;
-    va_start(args, format);
-    vsnprintf(message, MUSIC_MESSAGE_SIZE, format, args);
-    va_end(args);
-}
 
-/* Python's % on ints: the result has the sign of the divisor. */
-static int64_t floor_mod(int64_t a, int64_t b)
-{
-    int64_t r = a % b;
-    return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
-}
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
-    return (a - floor_mod(a, b)) / b;
+    return (a - music_floor_mod(a, b)) / b;
 }
 
 /* ---- Events ---------------------------------------------------------------------------------- */
@@ -86,11 +69,11 @@ music_drums_options music_drums_options_default(void)
 music_status music_drums_steps_per_bar(const music_seq *seq, int *steps_per_bar, char *message)
 {
     if (!seq || !steps_per_bar) {
-        say(message, "drums: steps per bar: NULL argument");
+        music_message(message, "drums: steps per bar: NULL argument");
         return MUSIC_ERR_ARGUMENT;
     }
     if (seq->steps_per_quarter <= 0) {
-        say(message, "drums: the sequence is not quantized relative to the tempo (steps_per_quarter %d)",
+        music_message(message, "drums: the sequence is not quantized relative to the tempo (steps_per_quarter %d)",
             seq->steps_per_quarter);
         return MUSIC_ERR_ARGUMENT;
     }
@@ -101,13 +84,13 @@ music_status music_drums_steps_per_bar(const music_seq *seq, int *steps_per_bar,
         denominator = seq->time_signatures.items[0].denominator;
     }
     if (numerator <= 0 || denominator <= 0) {
-        say(message, "drums: bad time signature %d/%d", numerator, denominator);
+        music_message(message, "drums: bad time signature %d/%d", numerator, denominator);
         return MUSIC_ERR_ARGUMENT;
     }
     /* steps_per_quarter * (4 / denominator) * numerator must be whole. */
     int64_t scaled = (int64_t)seq->steps_per_quarter * 4 * numerator;
     if (scaled % denominator != 0 || scaled / denominator > INT_MAX) {
-        say(message, "drums: %d steps per quarter in %d/%d is not a whole number of steps per bar",
+        music_message(message, "drums: %d steps per quarter in %d/%d is not a whole number of steps per bar",
             seq->steps_per_quarter, numerator, denominator);
         return MUSIC_ERR_ARGUMENT;
     }
@@ -125,11 +108,11 @@ music_status music_drum_track_from_seq(const music_seq *seq, const music_drums_o
                                        music_drum_track *track, char *message)
 {
     if (!seq || !options || !track || (!track->events && track->capacity > 0) || track->capacity < 0) {
-        say(message, "drums: from_seq: NULL or inconsistent argument");
+        music_message(message, "drums: from_seq: NULL or inconsistent argument");
         return MUSIC_ERR_ARGUMENT;
     }
     if (!(options->gap_bars >= 0)) {
-        say(message, "drums: gap_bars %g is negative or NaN", options->gap_bars);
+        music_message(message, "drums: gap_bars %g is negative or NaN", options->gap_bars);
         return MUSIC_ERR_ARGUMENT;
     }
     int steps_per_bar;
@@ -149,7 +132,7 @@ music_status music_drum_track_from_seq(const music_seq *seq, const music_drums_o
         if (!note_is_eligible(note, options))
             continue;
         if (note->pitch > 127) {
-            say(message, "drums: note %d has pitch %d, outside 0..127", i, note->pitch);
+            music_message(message, "drums: note %d has pitch %d, outside 0..127", i, note->pitch);
             return MUSIC_ERR_RANGE;
         }
         if (note->start_step < first)
@@ -158,7 +141,7 @@ music_status music_drum_track_from_seq(const music_seq *seq, const music_drums_o
     if (first == INT32_MAX)
         return MUSIC_OK;
     int64_t track_start =
-        first - floor_mod((int64_t)first - options->search_start_step, steps_per_bar);
+        first - music_floor_mod((int64_t)first - options->search_start_step, steps_per_bar);
 
     /* Scatter every note that lands inside the buffer; remember the nearest one beyond it. Then
      * walk the buffer in step order, as Magenta walks its sorted groups, to find the gap. */
@@ -189,14 +172,14 @@ music_status music_drum_track_from_seq(const music_seq *seq, const music_drums_o
         gap_start = index + 1;
     }
     if (!ended && beyond != INT64_MAX && !(length > 0 && (double)(beyond - gap_start) >= gap_steps)) {
-        say(message, "drums: the drum track from step %lld does not fit in %d steps",
+        music_message(message, "drums: the drum track from step %lld does not fit in %d steps",
             (long long)track_start, track->capacity);
         return MUSIC_ERR_FULL;
     }
     if (options->pad_end)
-        length += floor_mod(-length, steps_per_bar);
+        length += music_floor_mod(-length, steps_per_bar);
     if (length > track->capacity) {
-        say(message, "drums: the padded drum track (%lld steps) does not fit in %d steps",
+        music_message(message, "drums: the padded drum track (%lld steps) does not fit in %d steps",
             (long long)length, track->capacity);
         return MUSIC_ERR_FULL;
     }
@@ -257,7 +240,7 @@ music_status music_drums_extract(const music_seq *seq, const music_drums_options
                                  music_drum_tracks *tracks, music_drums_stats *stats, char *message)
 {
     if (!seq || !options || !tracks) {
-        say(message, "drums: extract: NULL argument");
+        music_message(message, "drums: extract: NULL argument");
         return MUSIC_ERR_ARGUMENT;
     }
     tracks->items = NULL;
@@ -284,14 +267,14 @@ music_status music_drums_extract(const music_seq *seq, const music_drums_options
                 break;
             if (scratch.capacity > INT_MAX / 2 || steps_per_bar > INT_MAX / 4) {
                 status = MUSIC_ERR_MEMORY;
-                say(message, "drums: a drum track longer than %d steps", scratch.capacity);
+                music_message(message, "drums: a drum track longer than %d steps", scratch.capacity);
                 break;
             }
             int grown = scratch.capacity ? scratch.capacity * 2 : 4 * steps_per_bar;
             music_drum_event *events = realloc(scratch.events, (size_t)grown * sizeof *events);
             if (!events) {
                 status = MUSIC_ERR_MEMORY;
-                say(message, "drums: out of memory for a drum track of %d steps", grown);
+                music_message(message, "drums: out of memory for a drum track of %d steps", grown);
                 break;
             }
             scratch.events = events;
@@ -303,7 +286,7 @@ music_status music_drums_extract(const music_seq *seq, const music_drums_options
          * search start's phase; it does so before any truncation. */
         step_options.search_start_step =
             (int32_t)(scratch.end_step +
-                      floor_mod((int64_t)step_options.search_start_step - scratch.end_step, steps_per_bar));
+                      music_floor_mod((int64_t)step_options.search_start_step - scratch.end_step, steps_per_bar));
         if (scratch.length == 0)
             break;
 
@@ -319,7 +302,7 @@ music_status music_drums_extract(const music_seq *seq, const music_drums_options
         if (options->max_steps_truncate > 0 && length > options->max_steps_truncate) {
             length = options->max_steps_truncate;
             if (options->pad_end)
-                length -= (int)floor_mod(options->max_steps_truncate, scratch.steps_per_bar);
+                length -= (int)music_floor_mod(options->max_steps_truncate, scratch.steps_per_bar);
             stats->truncated++;
         }
         histogram_add(stats, (double)floor_div(length, scratch.steps_per_bar));
@@ -329,7 +312,7 @@ music_status music_drums_extract(const music_seq *seq, const music_drums_options
             music_drum_track *items = realloc(tracks->items, (size_t)grown * sizeof *items);
             if (!items) {
                 status = MUSIC_ERR_MEMORY;
-                say(message, "drums: out of memory for %d drum tracks", grown);
+                music_message(message, "drums: out of memory for %d drum tracks", grown);
                 goto fail;
             }
             tracks->items = items;
@@ -340,7 +323,7 @@ music_status music_drums_extract(const music_seq *seq, const music_drums_options
         out->events = malloc((size_t)(length > 0 ? length : 1) * sizeof *out->events);
         if (!out->events) {
             status = MUSIC_ERR_MEMORY;
-            say(message, "drums: out of memory for a drum track of %d steps", length);
+            music_message(message, "drums: out of memory for a drum track of %d steps", length);
             goto fail;
         }
         memcpy(out->events, scratch.events, (size_t)length * sizeof *out->events);
@@ -418,17 +401,17 @@ music_status music_drum_map_from_lists(music_drum_map *map, const uint8_t *const
                                        const int *lengths, int classes, char *message)
 {
     if (!map || !lists || !lengths || classes < 1 || classes > MUSIC_DRUM_MAP_MAX_CLASSES) {
-        say(message, "drum map: NULL lists or %d classes (1..%d)", classes, MUSIC_DRUM_MAP_MAX_CLASSES);
+        music_message(message, "drum map: NULL lists or %d classes (1..%d)", classes, MUSIC_DRUM_MAP_MAX_CLASSES);
         return MUSIC_ERR_ARGUMENT;
     }
     for (int c = 0; c < classes; c++) {
         if (!lists[c] || lengths[c] < 1) {
-            say(message, "drum map: class %d has no pitches", c);
+            music_message(message, "drum map: class %d has no pitches", c);
             return MUSIC_ERR_ARGUMENT;
         }
         for (int k = 0; k < lengths[c]; k++)
             if (lists[c][k] > 127) {
-                say(message, "drum map: class %d pitch %d is outside 0..127", c, lists[c][k]);
+                music_message(message, "drum map: class %d pitch %d is outside 0..127", c, lists[c][k]);
                 return MUSIC_ERR_RANGE;
             }
     }

@@ -4,7 +4,7 @@
  *
  * Copyright 2026 The magenta-lv2 authors. GPL-3.0-or-later.
  */
-#include "music.h"
+#include "music_private.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -16,18 +16,7 @@
 #define SPECIAL_EVENTS 2   /* note_seq's NUM_SPECIAL_MELODY_EVENTS: no event and note off */
 #define DEFAULT_STEPS_PER_BAR 16
 
-static void say(char *message, const char *text)
-{
-    if (message)
-        snprintf(message, MUSIC_MESSAGE_SIZE, "%s", text);
-}
 
-/* Python's % takes the sign of the divisor; the melody code relies on that. */
-static int32_t floor_mod(int64_t a, int64_t b)
-{
-    int64_t r = a % b;
-    return (int32_t)(r < 0 ? r + b : r);
-}
 
 /* ---- Options ----------------------------------------------------------------------------- */
 
@@ -217,14 +206,14 @@ static music_status add_note(music_melody *m, int pitch, int32_t start, int32_t 
         char text[MUSIC_MESSAGE_SIZE];
         snprintf(text, sizeof text, "melody note (pitch %d) does not end after it starts: steps %d..%d", pitch,
                  (int)start, (int)end);
-        say(message, text);
+        music_message(message, "%s", text);
         return MUSIC_ERR_ARGUMENT;
     }
     if (end >= (1 << 28))
         return MUSIC_ERR_RANGE;
     music_status st = set_length(m, (int)end + 1, false, grow);
     if (st != MUSIC_OK) {
-        say(message, st == MUSIC_ERR_FULL ? "melody buffer too small" : "melody: out of memory");
+        music_message(message, "%s", st == MUSIC_ERR_FULL ? "melody buffer too small" : "melody: out of memory");
         return st;
     }
     m->events[start] = pitch;
@@ -254,7 +243,7 @@ static music_status extract_one(const music_seq *seq, const music_melody_options
     /* The melody starts on the bar line (counted from search_start_step) before the first note,
      * which may be a drum or silent note: Magenta takes it before filtering those. */
     int32_t s0 = notes[order[first].index].start_step;
-    int32_t melody_start = s0 - floor_mod((int64_t)s0 - o->search_start_step, steps_per_bar);
+    int32_t melody_start = s0 - (int32_t)music_floor_mod((int64_t)s0 - o->search_start_step, steps_per_bar);
 
     for (int k = first; k < count; k++) {
         const music_note *n = &notes[order[k].index];
@@ -281,7 +270,7 @@ static music_status extract_one(const music_seq *seq, const music_melody_options
                 char text[MUSIC_MESSAGE_SIZE];
                 snprintf(text, sizeof text, "instrument %d is polyphonic: two notes start at step %d",
                          (int)n->instrument, (int)n->start_step);
-                say(message, text);
+                music_message(message, "%s", text);
                 m->length = 0;
                 *polyphonic = true;
                 return MUSIC_OK;
@@ -301,10 +290,10 @@ static music_status extract_one(const music_seq *seq, const music_melody_options
         m->length--;
     int length = m->length;
     if (o->pad_end)
-        length += floor_mod(-(int64_t)m->length, steps_per_bar);
+        length += (int32_t)music_floor_mod(-(int64_t)m->length, steps_per_bar);
     music_status st = set_length(m, length, false, grow);
     if (st != MUSIC_OK)
-        say(message, "melody buffer too small for the end padding");
+        music_message(message, "melody buffer too small for the end padding");
     return st;
 }
 
@@ -312,11 +301,11 @@ static music_status check_quantized(const music_seq *seq, const music_melody_opt
                                     char *message)
 {
     if (!seq || !o || (seq->notes.count && !seq->notes.items)) {
-        say(message, "melody extraction: missing sequence or options");
+        music_message(message, "melody extraction: missing sequence or options");
         return MUSIC_ERR_ARGUMENT;
     }
     if (seq->steps_per_quarter <= 0) {
-        say(message, "melody extraction: the sequence is not quantized relative to the tempo");
+        music_message(message, "melody extraction: the sequence is not quantized relative to the tempo");
         return MUSIC_ERR_ARGUMENT;
     }
     int num, den;
@@ -325,7 +314,7 @@ static music_status check_quantized(const music_seq *seq, const music_melody_opt
         char text[MUSIC_MESSAGE_SIZE];
         snprintf(text, sizeof text, "there are %g steps per bar (time signature %d/%d, %d steps per quarter), "
                  "not a whole number", *spb_float, num, den, seq->steps_per_quarter);
-        say(message, text);
+        music_message(message, "%s", text);
         return MUSIC_ERR_UNSUPPORTED;
     }
     return MUSIC_OK;
@@ -337,7 +326,7 @@ music_status music_melody_from_quantized(const music_seq *seq, const music_melod
     double spb;
     bool poly = false;
     if (!melody || (melody->capacity > 0 && !melody->events)) {
-        say(message, "melody extraction: missing melody buffer");
+        music_message(message, "melody extraction: missing melody buffer");
         return MUSIC_ERR_ARGUMENT;
     }
     music_status st = check_quantized(seq, options, &spb, message);
@@ -384,7 +373,7 @@ music_status music_melody_extract(const music_seq *seq, const music_melody_optio
         *count = 0;
     if (!count || (events_capacity > 0 && !events) || (max_melodies > 0 && !melodies) || events_capacity < 0 ||
         max_melodies < 0) {
-        say(message, "melody extraction: missing output buffers");
+        music_message(message, "melody extraction: missing output buffers");
         return MUSIC_ERR_ARGUMENT;
     }
     if (!seq || !options || seq->steps_per_quarter <= 0) {
@@ -439,7 +428,7 @@ music_status music_melody_extract(const music_seq *seq, const music_melody_optio
             }
             /* The next search starts on the next bar line, counted from search_start_step. */
             o.search_start_step =
-                scratch.end_step + floor_mod((int64_t)options->search_start_step - scratch.end_step, steps_per_bar);
+                scratch.end_step + (int32_t)music_floor_mod((int64_t)options->search_start_step - scratch.end_step, steps_per_bar);
             if (!scratch.length)
                 break;
             if ((int64_t)scratch.length < (int64_t)scratch.steps_per_bar * options->min_bars) {
@@ -478,7 +467,7 @@ music_status music_melody_extract(const music_seq *seq, const music_melody_optio
         char text[MUSIC_MESSAGE_SIZE];
         snprintf(text, sizeof text, "melody extraction found %d melodies; the output holds fewer "
                  "(%d melodies, %d events)", *count, max_melodies, events_capacity);
-        say(message, text);
+        music_message(message, "%s", text);
         st = MUSIC_ERR_FULL;
     }
 done:
@@ -530,9 +519,9 @@ void music_melody_transpose(music_melody *melody, int amount, int min_note, int 
             continue;
         e += amount;
         if (e < min_note)
-            e = min_note + floor_mod(e - min_note, 12);
+            e = min_note + (int32_t)music_floor_mod(e - min_note, 12);
         else if (e >= max_note)
-            e = max_note - 12 + floor_mod(e - max_note, 12);
+            e = max_note - 12 + (int32_t)music_floor_mod(e - max_note, 12);
         melody->events[i] = e;
     }
 }

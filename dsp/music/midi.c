@@ -10,7 +10,7 @@
  * the comments say so. Every allocation is bounded by a multiple of the input size: each stored
  * event, note or control comes from at least two bytes of input.
  */
-#include "music.h"
+#include "music_private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -58,15 +58,6 @@ static void vec_free(vec *v)
     v->count = v->capacity = 0;
 }
 
-static void set_message(char *message, const char *fmt, ...)
-{
-    if (!message)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(message, MUSIC_MESSAGE_SIZE, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- Tempo map: pretty_midi's _tick_scales and its tick_to_time array, without the array ------ */
 
@@ -206,7 +197,7 @@ static music_status fail(reader *r, music_status status, size_t offset, const ch
         va_start(ap, fmt);
         vsnprintf(text, sizeof text, fmt, ap);
         va_end(ap);
-        set_message(r->message, "%s: byte %zu: %s", r->name, offset, text);
+        music_message(r->message, "%s: byte %zu: %s", r->name, offset, text);
     }
     return status;
 }
@@ -686,13 +677,13 @@ music_status music_midi_read_memory(const void *data, size_t size, const char *n
     if (message)
         message[0] = '\0';
     if (!seq || (!data && size)) {
-        set_message(message, "%s: invalid argument", name ? name : "(memory)");
+        music_message(message, "%s: invalid argument", name ? name : "(memory)");
         return MUSIC_ERR_ARGUMENT;
     }
     music_seq_clear(seq);
     reader *r = calloc(1, sizeof *r);
     if (!r) {
-        set_message(message, "%s: out of memory", name ? name : "(memory)");
+        music_message(message, "%s: out of memory", name ? name : "(memory)");
         return MUSIC_ERR_MEMORY;
     }
     r->data = data;
@@ -707,7 +698,7 @@ music_status music_midi_read_memory(const void *data, size_t size, const char *n
     music_status st = read_all(r, seq);
     if (st == MUSIC_ERR_MEMORY || st == MUSIC_ERR_FULL || st == MUSIC_ERR_ARGUMENT)
         if (message && !message[0])
-            set_message(message, "%s: %s while building the note sequence", r->name, music_status_text(st));
+            music_message(message, "%s: %s while building the note sequence", r->name, music_status_text(st));
     if (st != MUSIC_OK)
         music_seq_clear(seq);
     tempo_map_free(&r->tempo);
@@ -726,12 +717,12 @@ music_status music_midi_read_file(const char *path, music_seq *seq, char *messag
     if (message)
         message[0] = '\0';
     if (!path || !seq) {
-        set_message(message, "%s: invalid argument", path ? path : "(null)");
+        music_message(message, "%s: invalid argument", path ? path : "(null)");
         return MUSIC_ERR_ARGUMENT;
     }
     FILE *f = fopen(path, "rb");
     if (!f) {
-        set_message(message, "%s: cannot open: %s", path, strerror(errno));
+        music_message(message, "%s: cannot open: %s", path, strerror(errno));
         return MUSIC_ERR_IO;
     }
     size_t size = 0, capacity = 0;
@@ -741,7 +732,7 @@ music_status music_midi_read_file(const char *path, music_seq *seq, char *messag
             if (capacity >= MIDI_MAX_FILE_SIZE) {
                 free(data);
                 fclose(f);
-                set_message(message, "%s: larger than %u bytes", path, MIDI_MAX_FILE_SIZE);
+                music_message(message, "%s: larger than %u bytes", path, MIDI_MAX_FILE_SIZE);
                 return MUSIC_ERR_UNSUPPORTED;
             }
             capacity = capacity ? capacity * 2 : 65536;
@@ -749,7 +740,7 @@ music_status music_midi_read_file(const char *path, music_seq *seq, char *messag
             if (!p) {
                 free(data);
                 fclose(f);
-                set_message(message, "%s: out of memory", path);
+                music_message(message, "%s: out of memory", path);
                 return MUSIC_ERR_MEMORY;
             }
             data = p;
@@ -763,7 +754,7 @@ music_status music_midi_read_file(const char *path, music_seq *seq, char *messag
     fclose(f);
     if (failed) {
         free(data);
-        set_message(message, "%s: read error", path);
+        music_message(message, "%s: read error", path);
         return MUSIC_ERR_IO;
     }
     music_status st = music_midi_read_memory(data, size, path, seq, message);
@@ -858,7 +849,7 @@ static music_status put_track(bytes *b, vec *events, char *message, const char *
         const uint8_t *data = i < events->count ? e[i].bytes : end_of_track;
         size_t length = i < events->count ? e[i].length : 3;
         if (at - tick > 0x0fffffff) {
-            set_message(message, "%s: a delta time of %" PRId64 " ticks does not fit 4 bytes", path, at - tick);
+            music_message(message, "%s: a delta time of %" PRId64 " ticks does not fit 4 bytes", path, at - tick);
             return MUSIC_ERR_RANGE;
         }
         if (!put_vlq(b, (uint32_t)(at - tick)))
@@ -874,7 +865,7 @@ static music_status put_track(bytes *b, vec *events, char *message, const char *
     }
     size_t size = b->size - start - 8;
     if (size > 0xffffffffu) {
-        set_message(message, "%s: track too long", path);
+        music_message(message, "%s: track too long", path);
         return MUSIC_ERR_RANGE;
     }
     uint8_t *len = b->data + start + 4;
@@ -903,7 +894,7 @@ static music_status build_file(const music_seq *seq, bytes *out, const char *pat
 {
     int resolution = seq->ticks_per_quarter > 0 ? seq->ticks_per_quarter : 220; /* STANDARD_PPQ */
     if (resolution > 0x7fff) {
-        set_message(message, "%s: %d ticks per quarter note do not fit a MIDI header", path, resolution);
+        music_message(message, "%s: %d ticks per quarter note do not fit a MIDI header", path, resolution);
         return MUSIC_ERR_RANGE;
     }
     music_status st = MUSIC_OK;
@@ -961,7 +952,7 @@ static music_status build_file(const music_seq *seq, bytes *out, const char *pat
         /* mido's set_tempo: int(6e7 / bpm), truncated */
         double usec = 6e7 / (60. / (map.scales[k] * resolution));
         if (!(usec >= 1.0 && usec <= 0xffffff)) {
-            set_message(message, "%s: a tempo of %g microseconds per quarter does not fit 3 bytes", path, usec);
+            music_message(message, "%s: a tempo of %g microseconds per quarter does not fit 3 bytes", path, usec);
             st = MUSIC_ERR_RANGE;
             goto done;
         }
@@ -976,7 +967,7 @@ static music_status build_file(const music_seq *seq, bytes *out, const char *pat
         while ((1 << log2) < t->denominator)
             log2++;
         if ((1 << log2) != t->denominator || t->numerator > 255) {
-            set_message(message, "%s: time signature %d/%d cannot be written (mido needs a power-of-2 denominator)",
+            music_message(message, "%s: time signature %d/%d cannot be written (mido needs a power-of-2 denominator)",
                         path, t->numerator, t->denominator);
             st = MUSIC_ERR_RANGE;
             goto done;
@@ -1068,7 +1059,7 @@ static music_status build_file(const music_seq *seq, bytes *out, const char *pat
         tracks++;
     }
     if (tracks > 0xffff) {
-        set_message(message, "%s: %d tracks do not fit a MIDI header", path, tracks);
+        music_message(message, "%s: %d tracks do not fit a MIDI header", path, tracks);
         st = MUSIC_ERR_RANGE;
         goto done;
     }
@@ -1087,14 +1078,14 @@ music_status music_midi_write_file(const music_seq *seq, const char *path, char 
     if (message)
         message[0] = '\0';
     if (!seq || !path || !*path) {
-        set_message(message, "%s: invalid argument", path ? path : "(null)");
+        music_message(message, "%s: invalid argument", path ? path : "(null)");
         return MUSIC_ERR_ARGUMENT;
     }
     bytes out = {0};
     music_status st = build_file(seq, &out, path, message);
     if (st != MUSIC_OK) {
         if (message && !message[0])
-            set_message(message, "%s: %s", path, music_status_text(st));
+            music_message(message, "%s: %s", path, music_status_text(st));
         free(out.data);
         return st;
     }
@@ -1103,14 +1094,14 @@ music_status music_midi_write_file(const music_seq *seq, const char *path, char 
     char *tmp = malloc(n + 16);
     if (!tmp) {
         free(out.data);
-        set_message(message, "%s: out of memory", path);
+        music_message(message, "%s: out of memory", path);
         return MUSIC_ERR_MEMORY;
     }
     memcpy(tmp, path, n);
     memcpy(tmp + n, ".tmp-XXXXXX", 12);
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        set_message(message, "%s: cannot create a temporary file beside it: %s", path, strerror(errno));
+        music_message(message, "%s: cannot create a temporary file beside it: %s", path, strerror(errno));
         free(tmp);
         free(out.data);
         return MUSIC_ERR_IO;
@@ -1136,7 +1127,7 @@ music_status music_midi_write_file(const music_seq *seq, const char *path, char 
         failed = "rename", error = errno;
     if (failed) {
         unlink(tmp);
-        set_message(message, "%s: %s failed: %s", path, failed, strerror(error));
+        music_message(message, "%s: %s failed: %s", path, failed, strerror(error));
         st = MUSIC_ERR_IO;
     }
     free(tmp);

@@ -1,10 +1,9 @@
 /* performance.c — Performance RNN's events, classes and control signals, and Piano Genie's features.
  * Copyright 2026 The magenta-lv2 authors. GPL-3.0-or-later. */
 
-#include "music.h"
+#include "music_private.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,18 +21,6 @@
 #define MAX_VELOCITY_BINS 127 /* performance_lib.MAX_NUM_VELOCITY_BINS */
 #define STANDARD_PPQ 220
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void set_message(char *message, const char *format, ...)
-{
-    if (!message)
-        return;
-    va_list args;
-    va_start(args, format);
-    vsnprintf(message, MUSIC_MESSAGE_SIZE, format, args);
-    va_end(args);
-}
 
 /* ---- Performances ---------------------------------------------------------------------------- */
 
@@ -274,11 +261,11 @@ music_status music_performance_from_seq(music_performance *perf, const music_seq
                                         int instrument, char *message)
 {
     if (!perf || !seq || start_step < 0) {
-        set_message(message, "performance: a NULL performance or sequence, or start step %d < 0", start_step);
+        music_message(message, "performance: a NULL performance or sequence, or start step %d < 0", start_step);
         return MUSIC_ERR_ARGUMENT;
     }
     if (seq->steps_per_second <= 0) {
-        set_message(message, "performance: the sequence is not quantized in absolute time (steps_per_second %d)",
+        music_message(message, "performance: the sequence is not quantized in absolute time (steps_per_second %d)",
                     seq->steps_per_second);
         return MUSIC_ERR_ARGUMENT;
     }
@@ -335,7 +322,7 @@ music_status music_performance_from_seq(music_performance *perf, const music_seq
                 if (velocity_bin < 1) {
                     /* Magenta raises here (PerformanceEvent refuses VELOCITY 0); a first note of
                      * velocity 0 passes silently there, since the current bin starts at 0. */
-                    set_message(message, "performance: note %d (pitch %d) has velocity %d", order[bounds[b].note],
+                    music_message(message, "performance: note %d (pitch %d) has velocity %d", order[bounds[b].note],
                                 note->pitch, note->velocity);
                     free(order);
                     free(bounds);
@@ -351,7 +338,7 @@ music_status music_performance_from_seq(music_performance *perf, const music_seq
     free(order);
     free(bounds);
     if (needed > perf->count) {
-        set_message(message, "performance: %ld events do not fit the storage of %d", needed, perf->capacity);
+        music_message(message, "performance: %ld events do not fit the storage of %d", needed, perf->capacity);
         return MUSIC_ERR_FULL;
     }
     return MUSIC_OK;
@@ -386,7 +373,7 @@ music_status music_performance_to_seq(const music_performance *perf, int velocit
                                       int program, double max_note_duration, music_seq *out, char *message)
 {
     if (!perf || !out || perf->steps_per_second <= 0 || velocity < 1 || velocity > 127 || program > 127) {
-        set_message(message, "performance to sequence: NULL, no steps per second, or velocity %d or program %d out of range",
+        music_message(message, "performance to sequence: NULL, no steps per second, or velocity %d or program %d out of range",
                     velocity, program);
         return MUSIC_ERR_ARGUMENT;
     }
@@ -416,7 +403,7 @@ music_status music_performance_to_seq(const music_performance *perf, int velocit
     for (int i = 0; i < perf->count && st == MUSIC_OK; i++) {
         music_perf_event e = perf->events[i];
         if (!event_is_valid(e)) {
-            set_message(message, "performance to sequence: event %d (type %d) has an invalid value %d", i, e.type,
+            music_message(message, "performance to sequence: event %d (type %d) has an invalid value %d", i, e.type,
                         e.value);
             st = MUSIC_ERR_RANGE;
             break;
@@ -442,7 +429,7 @@ music_status music_performance_to_seq(const music_performance *perf, int velocit
             step += e.value;
         } else {
             if (perf->num_velocity_bins <= 0) {
-                set_message(message, "performance to sequence: VELOCITY event %d in a performance without velocity bins", i);
+                music_message(message, "performance to sequence: VELOCITY event %d in a performance without velocity bins", i);
                 st = MUSIC_ERR_ARGUMENT;
                 break;
             }
@@ -458,7 +445,7 @@ music_status music_performance_to_seq(const music_performance *perf, int velocit
                                       instrument, program, is_drum);
     free(pending);
     if (st == MUSIC_ERR_FULL || st == MUSIC_ERR_MEMORY)
-        set_message(message, "performance to sequence: the output sequence cannot take more notes (%s)",
+        music_message(message, "performance to sequence: the output sequence cannot take more notes (%s)",
                     music_status_text(st));
     return st;
 }
@@ -477,7 +464,7 @@ music_status music_performance_extract(const music_seq *seq, const music_perform
 {
     if (!seq || !options || !perfs || !count || options->num_velocity_bins < 0 ||
         options->num_velocity_bins > MAX_VELOCITY_BINS || options->start_step < 0) {
-        set_message(message, "extract performances: NULL argument, or velocity bins %d or start step %d out of range",
+        music_message(message, "extract performances: NULL argument, or velocity bins %d or start step %d out of range",
                     options ? options->num_velocity_bins : 0, options ? options->start_step : 0);
         return MUSIC_ERR_ARGUMENT;
     }
@@ -486,7 +473,7 @@ music_status music_performance_extract(const music_seq *seq, const music_perform
     music_performance_stats local = {0};
     if (seq->steps_per_second <= 0) {
         /* MetricPerformance (steps per quarter) is not what Performance RNN trains on. */
-        set_message(message, "extract performances: the sequence is not quantized in absolute time (steps_per_second %d)",
+        music_message(message, "extract performances: the sequence is not quantized in absolute time (steps_per_second %d)",
                     seq->steps_per_second);
         return seq->steps_per_quarter > 0 ? MUSIC_ERR_UNSUPPORTED : MUSIC_ERR_ARGUMENT;
     }
@@ -842,7 +829,7 @@ music_status music_genie_extract(const music_seq *seq, int *keys, int *delta_bin
                                  char *message)
 {
     if (!seq || !count || capacity < 0 || (capacity > 0 && (!keys || !delta_bins))) {
-        set_message(message, "piano genie: NULL argument or negative capacity %d", capacity);
+        music_message(message, "piano genie: NULL argument or negative capacity %d", capacity);
         return MUSIC_ERR_ARGUMENT;
     }
     *count = 0;
@@ -870,7 +857,7 @@ music_status music_genie_extract(const music_seq *seq, int *keys, int *delta_bin
     }
     free(order);
     if (kept > capacity) {
-        set_message(message, "piano genie: %d notes do not fit the capacity of %d", kept, capacity);
+        music_message(message, "piano genie: %d notes do not fit the capacity of %d", kept, capacity);
         *count = capacity;
         return MUSIC_ERR_FULL;
     }

@@ -2,7 +2,7 @@
  *
  * Copyright 2026 The magenta-lv2 authors. GPL-3.0-or-later.
  */
-#include "music.h"
+#include "music_private.h"
 
 #include <stdio.h>
 
@@ -11,11 +11,6 @@
 /* Magenta's DEFAULT_QUARTERS_PER_MINUTE: the tempo a sequence without one is taken to have. */
 #define DEFAULT_QPM 120.0
 
-static void say(char *message, const char *text)
-{
-    if (message)
-        snprintf(message, MUSIC_MESSAGE_SIZE, "%s", text);
-}
 
 /* quantize_to_step: int(seconds * steps_per_second + (1 - cutoff)). Python's int() truncates
  * toward zero, so a time a little below zero still lands on step 0; the C cast does the same.
@@ -77,7 +72,7 @@ static music_status quantize_times(music_seq *seq, double steps_per_second, char
     if (!to_step(seq->total_time, steps_per_second, &total)) {
         snprintf(text, sizeof text, "total time %g s is too long to quantize at %g steps per second",
                  seq->total_time, steps_per_second);
-        say(message, text);
+        music_message(message, "%s", text);
         return MUSIC_ERR_RANGE;
     }
     for (int pass = 0; pass < (apply ? 2 : 1); pass++) {
@@ -86,7 +81,7 @@ static music_status quantize_times(music_seq *seq, double steps_per_second, char
             if (!to_step(n->start, steps_per_second, &start) || !to_step(n->end, steps_per_second, &end) ||
                 end == INT32_MAX) {
                 snprintf(text, sizeof text, "note %d (%g..%g s) is too long to quantize", i, n->start, n->end);
-                say(message, text);
+                music_message(message, "%s", text);
                 return MUSIC_ERR_RANGE;
             }
             if (end == start) /* a note never vanishes: it keeps at least one step */
@@ -94,7 +89,7 @@ static music_status quantize_times(music_seq *seq, double steps_per_second, char
             if (start < 0 || end < 0) {
                 snprintf(text, sizeof text, "note %d has a negative time: start step %d, end step %d", i,
                          (int)start, (int)end);
-                say(message, text);
+                music_message(message, "%s", text);
                 return MUSIC_ERR_QUANTIZE;
             }
             if (pass == 1) {
@@ -108,7 +103,7 @@ static music_status quantize_times(music_seq *seq, double steps_per_second, char
             if (!to_step(seq->controls.items[i].time, steps_per_second, &step) || step < 0) {
                 snprintf(text, sizeof text, "control change %d at %g s cannot be quantized (negative or too late)",
                          i, seq->controls.items[i].time);
-                say(message, text);
+                music_message(message, "%s", text);
                 return step < 0 ? MUSIC_ERR_QUANTIZE : MUSIC_ERR_RANGE;
             }
             if (pass == 1)
@@ -118,7 +113,7 @@ static music_status quantize_times(music_seq *seq, double steps_per_second, char
             if (!to_step(seq->chords.items[i].time, steps_per_second, &step) || step < 0) {
                 snprintf(text, sizeof text, "chord symbol %d (\"%s\") at %g s cannot be quantized", i,
                          seq->chords.items[i].name, seq->chords.items[i].time);
-                say(message, text);
+                music_message(message, "%s", text);
                 return step < 0 ? MUSIC_ERR_QUANTIZE : MUSIC_ERR_RANGE;
             }
             if (pass == 1)
@@ -133,7 +128,7 @@ music_status music_seq_quantize_relative(music_seq *seq, int steps_per_quarter, 
 {
     char text[MUSIC_MESSAGE_SIZE];
     if (!seq || steps_per_quarter <= 0) {
-        say(message, "quantize: no sequence, or steps per quarter is not positive");
+        music_message(message, "quantize: no sequence, or steps per quarter is not positive");
         return MUSIC_ERR_ARGUMENT;
     }
 
@@ -145,7 +140,7 @@ music_status music_seq_quantize_relative(music_seq *seq, int steps_per_quarter, 
         if (f->time != 0.0 && !(f->numerator == 4 && f->denominator == 4)) {
             snprintf(text, sizeof text, "time signature changes at %g s from the implicit 4/4 to %d/%d",
                      f->time, f->numerator, f->denominator);
-            say(message, text);
+            music_message(message, "%s", text);
             return MUSIC_ERR_QUANTIZE;
         }
         int c = first_time_signature_change(seq, first_ts);
@@ -153,7 +148,7 @@ music_status music_seq_quantize_relative(music_seq *seq, int steps_per_quarter, 
             const music_time_signature *t = &seq->time_signatures.items[c];
             snprintf(text, sizeof text, "time signature changes at %g s from %d/%d to %d/%d", t->time,
                      f->numerator, f->denominator, t->numerator, t->denominator);
-            say(message, text);
+            music_message(message, "%s", text);
             return MUSIC_ERR_QUANTIZE;
         }
         const music_time_signature *kept = &seq->time_signatures.items[0];
@@ -161,7 +156,7 @@ music_status music_seq_quantize_relative(music_seq *seq, int steps_per_quarter, 
         if (den <= 0 || (den & (den - 1)) != 0 || kept->numerator == 0) {
             snprintf(text, sizeof text, "bad time signature %d/%d: %s", kept->numerator, den,
                      kept->numerator == 0 ? "numerator is 0" : "denominator is not a power of 2");
-            say(message, text);
+            music_message(message, "%s", text);
             return MUSIC_ERR_QUANTIZE;
         }
     }
@@ -173,14 +168,14 @@ music_status music_seq_quantize_relative(music_seq *seq, int steps_per_quarter, 
         if (f->time != 0.0 && f->qpm != DEFAULT_QPM) {
             snprintf(text, sizeof text, "tempo changes at %g s from the implicit %g to %g qpm", f->time,
                      DEFAULT_QPM, f->qpm);
-            say(message, text);
+            music_message(message, "%s", text);
             return MUSIC_ERR_QUANTIZE;
         }
         int c = first_tempo_change(seq, first_tempo);
         if (c >= 0) {
             snprintf(text, sizeof text, "tempo changes at %g s from %g to %g qpm", seq->tempos.items[c].time,
                      f->qpm, seq->tempos.items[c].qpm);
-            say(message, text);
+            music_message(message, "%s", text);
             return MUSIC_ERR_QUANTIZE;
         }
     }
@@ -198,7 +193,7 @@ music_status music_seq_quantize_relative(music_seq *seq, int steps_per_quarter, 
     if (!seq->time_signatures.count) {
         st = music_seq_add_time_signature(seq, 0.0, 4, 4);
         if (st != MUSIC_OK) {
-            say(message, "quantize: no room to add the implicit 4/4 time signature");
+            music_message(message, "quantize: no room to add the implicit 4/4 time signature");
             return st;
         }
         added_ts = true;
@@ -208,7 +203,7 @@ music_status music_seq_quantize_relative(music_seq *seq, int steps_per_quarter, 
         if (st != MUSIC_OK) {
             if (added_ts)
                 seq->time_signatures.count = 0;
-            say(message, "quantize: no room to add the implicit 120 qpm tempo");
+            music_message(message, "quantize: no room to add the implicit 120 qpm tempo");
             return st;
         }
     }
@@ -228,7 +223,7 @@ music_status music_seq_quantize_relative(music_seq *seq, int steps_per_quarter, 
 music_status music_seq_quantize_absolute(music_seq *seq, int steps_per_second, char *message)
 {
     if (!seq || steps_per_second <= 0) {
-        say(message, "quantize: no sequence, or steps per second is not positive");
+        music_message(message, "quantize: no sequence, or steps per second is not positive");
         return MUSIC_ERR_ARGUMENT;
     }
     /* Tempos and time signatures are kept and ignored. */

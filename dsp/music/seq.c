@@ -2,8 +2,10 @@
  *
  * Copyright 2026 The magenta-lv2 authors. GPL-3.0-or-later.
  */
-#include "music.h"
+#include "music_private.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +23,16 @@ const char *music_status_text(music_status status)
     case MUSIC_ERR_RANGE: return "value outside the encoding's range";
     }
     return "unknown status";
+}
+
+void music_message(char *message, const char *format, ...)
+{
+    if (!message)
+        return;
+    va_list args;
+    va_start(args, format);
+    vsnprintf(message, MUSIC_MESSAGE_SIZE, format, args);
+    va_end(args);
 }
 
 void music_seq_init(music_seq *seq)
