@@ -1,4 +1,4 @@
-/* drums_test.h — the CHECK macros and sequence builders shared by the drum tests.
+/* drums_test.h — the sequence builders shared by the drum tests (checks: music_check.h).
  * Copyright 2026 The magenta-lv2 authors. GPL-3.0-or-later. */
 #ifndef DRUMS_TEST_H
 #define DRUMS_TEST_H
@@ -8,33 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int checks_run, checks_failed;
-
-#define CHECK(cond)                                                                   \
-    do {                                                                              \
-        checks_run++;                                                                 \
-        if (!(cond)) {                                                                \
-            checks_failed++;                                                          \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);  \
-        }                                                                             \
-    } while (0)
-
-#define CHECK_INT(got, want)                                                          \
-    do {                                                                              \
-        long long got_ = (long long)(got), want_ = (long long)(want);                 \
-        checks_run++;                                                                 \
-        if (got_ != want_) {                                                          \
-            checks_failed++;                                                          \
-            fprintf(stderr, "%s:%d: %s is %lld, want %lld\n", __FILE__, __LINE__, #got, \
-                    got_, want_);                                                     \
-        }                                                                             \
-    } while (0)
-
-static int check_summary(const char *name)
-{
-    printf("%s: %d checks, %d failed\n", name, checks_run, checks_failed);
-    return checks_failed ? 1 : 0;
-}
+#include "../music_check.h"
 
 /* An event from a list of pitches ending with -1. */
 static inline music_drum_event drums_of(const int *pitches)

@@ -5,7 +5,7 @@
  *
  * Copyright 2026 The magenta-lv2 authors. GPL-3.0-or-later.
  */
-#include "check.h"
+#include "../music_check.h"
 #include "music.h"
 
 #include <string.h>

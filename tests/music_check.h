@@ -1,9 +1,10 @@
-/* check.h — the melody tests' CHECK macros: print file:line and the values, count failures.
+/* music_check.h — the symbolic-music tests' CHECK macros: print file:line and the values, count
+ * failures.
  *
  * Copyright 2026 The magenta-lv2 authors. GPL-3.0-or-later.
  */
-#ifndef MELODY_CHECK_H
-#define MELODY_CHECK_H
+#ifndef MUSIC_CHECK_H
+#define MUSIC_CHECK_H
 
 #include <stdio.h>
 
@@ -50,7 +51,11 @@ static int checks_run, checks_failed;
         }                                                                                          \
     } while (0)
 
-#define CHECK_SUMMARY(name)                                                                        \
-    (printf("%s: %d checks, %d failed\n", name, checks_run, checks_failed), checks_failed ? 1 : 0)
+static inline int check_summary(const char *name)
+{
+    printf("%s: %d checks, %d failed\n", name, checks_run, checks_failed);
+    return checks_failed ? 1 : 0;
+}
+#define CHECK_SUMMARY(name) check_summary(name)
 
 #endif
