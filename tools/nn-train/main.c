@@ -1,0 +1,47 @@
+/* nn-train — the suite's offline companion: `encode` runs Magenta's pipeline for one encoding on
+ * a MIDI file and prints what the model sees; `data` turns folders of MIDI files into a dataset.
+ *
+ * Copyright 2026 The magenta-lv2 authors. GPL-3.0-or-later.
+ */
+#include "nn-train.h"
+
+#include <string.h>
+
+void nn_train_usage(FILE *to)
+{
+    fputs("usage: nn-train encode --encoding NAME [--vectors] FILE.mid\n"
+          "       nn-train data --encoding NAME --out FILE.nnd [--eval-percent P] [--transpose LO:HI]\n"
+          "                     [--dedupe-mb MB] [--jobs N] FOLDER...\n"
+          "\n"
+          "Runs Magenta's data pipeline for one encoding on a MIDI file and prints one step per\n"
+          "line: the step, the event, its class index, and with --vectors the model's input\n"
+          "vector at that step (the input at step i is what predicts the class at step i+1).\n"
+          "\n"
+          "encodings (Magenta's configurations):\n"
+          "  basic_rnn, mono_rnn, lookback_rnn, attention_rnn   Melody RNN (4 steps per quarter)\n"
+          "  drum_kit                                           Drums RNN (4 steps per quarter)\n"
+          "  performance, performance_with_dynamics             Performance RNN (100 steps/s)\n"
+          "  piano_genie                                        Piano Genie's keys and time bins\n"
+          "\n"
+          "data walks the folders for *.mid and *.midi, splits each file as Magenta's pipeline does\n"
+          "(on tempo and time-signature changes; Performance RNN every 30 s), extracts, de-duplicates\n"
+          "and writes each sequence's one-hot classes to FILE.nnd (format: tools/DATASET.md). A file\n"
+          "goes to eval (default 10%) by a hash of its path below the folder. Training data is\n"
+          "transposed as Magenta does (performance: -3..3; others: none) unless --transpose.\n",
+          to);
+}
+
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        nn_train_usage(stdout);
+        return 0;
+    }
+    if (argc >= 2 && !strcmp(argv[1], "encode"))
+        return command_encode(argc - 2, argv + 2);
+    if (argc >= 2 && !strcmp(argv[1], "data"))
+        return command_data(argc - 2, argv + 2);
+    nn_train_usage(stderr);
+    return 2;
+}
