@@ -6,18 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static int failures, checks;
+#include "../check.h"
 
-#define CHECK(cond, ...)                                                                                              \
-    do {                                                                                                              \
-        checks++;                                                                                                     \
-        if (!(cond)) {                                                                                                \
-            failures++;                                                                                               \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond);                                  \
-            fprintf(stderr, __VA_ARGS__);                                                                             \
-            fputc('\n', stderr);                                                                                      \
-        }                                                                                                             \
-    } while (0)
+
 
 static char why[MUSIC_MESSAGE_SIZE];
 

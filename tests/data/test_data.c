@@ -13,17 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int failures, checks;
-#define CHECK(cond, ...)                                                                                               \
-    do {                                                                                                               \
-        checks++;                                                                                                      \
-        if (!(cond)) {                                                                                                 \
-            failures++;                                                                                                \
-            printf("%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond);                                            \
-            printf(__VA_ARGS__);                                                                                       \
-            putchar('\n');                                                                                             \
-        }                                                                                                              \
-    } while (0)
+#include "../check.h"
+
 
 static const char *tool;
 static char dir[64], midi_dir[128], log_path[160];

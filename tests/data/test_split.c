@@ -7,17 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static int failures, checks;
-#define CHECK(cond, ...)                                                                                               \
-    do {                                                                                                               \
-        checks++;                                                                                                      \
-        if (!(cond)) {                                                                                                 \
-            failures++;                                                                                                \
-            printf("%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond);                                            \
-            printf(__VA_ARGS__);                                                                                       \
-            putchar('\n');                                                                                             \
-        }                                                                                                              \
-    } while (0)
+#include "../check.h"
+
 #define NEAR(a, b) (fabs((a) - (b)) < 1e-9)
 
 /* testing_lib.add_track_to_sequence(seq, 0, [(pitch, velocity, start, end), ...]) */

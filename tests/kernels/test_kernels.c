@@ -8,7 +8,7 @@
 #include <string.h>
 
 #define TEST_SEED 0x2545f4914f6cdd1dull /* fixed: every run tests the same values */
-#include "check.h"
+#include "../check.h"
 
 /* The largest error seen as a share of its tolerance, per kernel: NN_TEST_VERBOSE prints it,
  * to show how much margin each tolerance leaves. */

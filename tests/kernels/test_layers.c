@@ -10,7 +10,7 @@
 #include <string.h>
 
 #define TEST_SEED 0x6a09e667f3bcc909ull /* fixed: every run tests the same values */
-#include "check.h"
+#include "../check.h"
 
 enum { RATIO_DENSE, RATIO_BATCH, RATIO_STEP, RATIO_TRAJECTORY, RATIO_COUNT };
 static double worst_ratio[RATIO_COUNT]; /* largest error / tolerance per kind, for NN_TEST_VERBOSE */

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #define TEST_SEED 0xbb67ae8584caa73bull /* fixed: every run tests the same values */
-#include "check.h"
+#include "../check.h"
 
 /* ---- Helpers ---------------------------------------------------------------------------------- */
 

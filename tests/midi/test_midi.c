@@ -13,18 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-static int failures, checks;
+#include "../check.h"
 
-#define CHECK(cond, ...)                                                                       \
-    do {                                                                                       \
-        checks++;                                                                              \
-        if (!(cond)) {                                                                         \
-            failures++;                                                                        \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond);           \
-            fprintf(stderr, __VA_ARGS__);                                                      \
-            fputc('\n', stderr);                                                               \
-        }                                                                                      \
-    } while (0)
+
 
 #define CHECK_NEAR(got, want, tol) \
     CHECK(fabs((double)(got) - (double)(want)) <= (tol), "%s = %.12g, expected %.12g", #got, (double)(got), (double)(want))

@@ -1,5 +1,6 @@
-/* check.h — the checks shared by the kernel, layer and sampler tests: CHECK counts and reports
- * failures with the current context; the CPU test is the tests' own, independent of nn/cpu.c.
+/* check.h — the checks the C tests share: CHECK(cond, format, ...) counts checks and reports
+ * failures (with the current context, when one is set); a seeded input generator for tests that
+ * define TEST_SEED; the CPU test is the tests' own, independent of nn/cpu.c.
  * Copyright 2026 The magenta-lv2 authors. GPL-3.0-or-later. */
 #ifndef TEST_CHECK_H
 #define TEST_CHECK_H
@@ -7,10 +8,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-
-#ifndef TEST_SEED
-#error "define TEST_SEED before including check.h"
-#endif
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -29,7 +26,7 @@ static inline int cpu_has_avx2_fma_f16c(void)
 /* ---- Checks --------------------------------------------------------------------------------- */
 
 static int checks, failures;
-static char context[160]; /* what the current checks are about: set it before each group */
+static char context[160]; /* what the current checks are about: set it before a group (optional) */
 
 /* The first few failures of each context are printed in full, at most MAX_REPORTED in all; the
  * rest are only counted. */
@@ -53,13 +50,21 @@ static inline int should_report(void)
         if (!(cond)) {                                                                                 \
             failures++;                                                                                \
             if (should_report()) {                                                                     \
-                fprintf(stderr, "%s:%d: [%s] CHECK(%s) failed: ", __FILE__, __LINE__, context, #cond); \
+                fprintf(stderr, "%s:%d: %s%s%sCHECK(%s) failed: ", __FILE__, __LINE__, context[0] ? "[" : "", \
+                        context, context[0] ? "] " : "", #cond);                                        \
                 fprintf(stderr, __VA_ARGS__);                                                          \
                 fputc('\n', stderr);                                                                   \
             }                                                                                          \
         }                                                                                              \
     } while (0)
 
+static inline int check_summary(const char *name)
+{
+    printf("%s: %d checks, %d failed\n", name, checks, failures);
+    return failures ? 1 : 0;
+}
+
+#ifdef TEST_SEED
 /* ---- Inputs: splitmix64 from the test's own fixed TEST_SEED --------------------------------- */
 
 static uint64_t rng_state = TEST_SEED;
@@ -82,5 +87,7 @@ static inline void fill_uniform(float *x, int n, float lo, float hi)
     for (int i = 0; i < n; i++)
         x[i] = rng_uniform(lo, hi);
 }
+
+#endif /* TEST_SEED */
 
 #endif /* TEST_CHECK_H */
