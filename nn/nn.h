@@ -297,6 +297,94 @@ const float *nn_rnn_step(nn_rnn *rnn, const float *input);
 /** One step on a one-hot input at `index`; out-of-range indices count as all-zero input. */
 const float *nn_rnn_step_class(nn_rnn *rnn, int index);
 
+/* ---- Training ------------------------------------------------------------------------------ */
+
+/* Forward and backward passes for training (the nn-train tool), in the manner of llm.c: plain
+ * loops on row-major f32 arrays in TensorFlow's layout (kernels [in, out]), explicit shapes,
+ * no allocation. Every backward pass ADDS into its gradients (dx, dW, db), so the caller
+ * zeroes them once per batch. Packing into nn_matrix happens only at export, via nn_writer.
+ * Sequences are time-major: x[T, B, in], mask[T, B] with 1 for a real step and 0 for padding;
+ * a NULL mask means every step is real. Not real-time code. */
+
+/** y[n, out] = x[n, in] · w[in, out] + b[out]. */
+void nn_train_dense_forward(int n, int in, int out, const float *x, const float *w,
+                            const float *b, float *y);
+/** dx[n, in] += dy · wᵀ (dx may be NULL), dw[in, out] += xᵀ · dy, db[out] += Σ rows of dy. */
+void nn_train_dense_backward(int n, int in, int out, const float *x, const float *w,
+                             const float *dy, float *dx, float *dw, float *db);
+
+/** An LSTM layer as nn_lstm_cell defines it (gates i, j, f, o; forget_bias added at run time),
+ *  run over whole sequences from a zero state. kernel [input + units, 4 units], bias [4 units]. */
+typedef struct nn_train_lstm {
+    int input, units;
+    float forget_bias;
+} nn_train_lstm;
+
+/** Floats of workspace for `steps` × `batch`: what the backward pass needs of the forward. */
+size_t nn_train_lstm_workspace_size(const nn_train_lstm *layer, int steps, int batch);
+/** h[T, B, units] = the layer's outputs. A padded step (mask 0) leaves the state unchanged and
+ *  outputs zeros, like tf.nn.dynamic_rnn with sequence lengths. Fills `work` for backward. */
+void nn_train_lstm_forward(const nn_train_lstm *layer, int steps, int batch, const float *x,
+                           const float *mask, const float *kernel, const float *bias, float *h,
+                           float *work);
+/** Back-propagation through time from dh[T, B, units] (padded steps' dh is ignored), with the
+ *  `work` the forward pass filled: dx[T, B, input] += (dx may be NULL), dkernel +=, dbias +=. */
+void nn_train_lstm_backward(const nn_train_lstm *layer, int steps, int batch, const float *x,
+                            const float *mask, const float *kernel, const float *dh, float *dx,
+                            float *dkernel, float *dbias, float *work);
+
+/** Mean softmax cross-entropy of logits[n, classes] against labels[n] over the positions whose
+ *  mask is not 0 (mask may be NULL), as tf.nn.sparse_softmax_cross_entropy_with_logits then
+ *  reduce_mean over the unpadded positions. Writes (not adds) dlogits[n, classes], the
+ *  gradient of that mean (zero at masked positions); dlogits may be NULL. 0 if none count. */
+float nn_train_softmax_cross_entropy(int n, int classes, const float *logits, const int *labels,
+                                     const float *mask, float *dlogits);
+
+/** √Σ g² over n values (accumulated in double). */
+float nn_train_global_norm(size_t n, const float *grads);
+/** tf.clip_by_global_norm on n values: scale by clip_norm / max(norm, clip_norm). Returns the
+ *  norm before clipping. Called once per variable instead, it is tf.clip_by_norm, which is what
+ *  Magenta's slim.learning.create_train_op(clip_gradient_norm=...) actually does. */
+float nn_train_clip_by_global_norm(size_t n, float *grads, float clip_norm);
+
+/** tf.train.AdamOptimizer's parameters. */
+typedef struct nn_train_adam {
+    float learning_rate, beta1, beta2, epsilon;
+} nn_train_adam;
+
+/** TensorFlow's defaults: beta1 0.9, beta2 0.999, epsilon 1e-8. */
+nn_train_adam nn_train_adam_defaults(float learning_rate);
+/** One Adam update of step t (1 for the first) on n parameters, TensorFlow's form:
+ *    m = β1 m + (1 - β1) g,  v = β2 v + (1 - β2) g²,
+ *    param -= lr √(1 - β2^t) / (1 - β1^t) · m / (√v + ε)
+ *  m and v start at zero and belong to the caller (one each per parameter). */
+void nn_train_adam_update(const nn_train_adam *adam, int64_t t, size_t n, float *params,
+                          const float *grads, float *m, float *v);
+
+/** The reference model of the tests: one-hot input → LSTM(units[0]) → LSTM(units[1]) → dense
+ *  → softmax cross-entropy. Parameters live in one array, in this order: kernel0 [input +
+ *  units0, 4 units0], bias0 [4 units0], kernel1 [units0 + units1, 4 units1], bias1 [4 units1],
+ *  out_kernel [units1, classes], out_bias [classes]; gradients in another of the same layout. */
+typedef struct nn_train_rnn {
+    int input, units[2], classes;
+    float forget_bias;
+} nn_train_rnn;
+
+/** Views of the parameter (or gradient) array, per tensor. */
+typedef struct nn_train_rnn_tensors {
+    float *kernel[2], *bias[2], *out_kernel, *out_bias;
+} nn_train_rnn_tensors;
+
+size_t nn_train_rnn_param_count(const nn_train_rnn *model);
+void nn_train_rnn_tensors_of(const nn_train_rnn *model, float *params, nn_train_rnn_tensors *out);
+size_t nn_train_rnn_workspace_size(const nn_train_rnn *model, int steps, int batch);
+/** Mean masked cross-entropy of the model on inputs[T, B] (class indices, one-hot; out of range
+ *  is all zero) predicting labels[T, B]. If grads is not NULL, adds the gradient of that loss
+ *  to it (full back-propagation through time). */
+float nn_train_rnn_loss(const nn_train_rnn *model, int steps, int batch, const int *inputs,
+                        const int *labels, const float *mask, const float *params, float *grads,
+                        float *work);
+
 #ifdef __cplusplus
 }
 #endif
