@@ -6,6 +6,9 @@
 #ifndef MUSIC_CHECK_H
 #define MUSIC_CHECK_H
 
+#include "music.h"
+
+#include <stdbool.h>
 #include <stdio.h>
 
 static int checks_run, checks_failed;
@@ -57,5 +60,34 @@ static inline int check_summary(const char *name)
     return checks_failed ? 1 : 0;
 }
 #define CHECK_SUMMARY(name) check_summary(name)
+
+/* ---- Magenta's testing_lib, as the melody tests use it ---------------------------------------- */
+
+/* testing_lib.ProtoTestCase.setUp: a 4/4 time signature and 60 qpm, both at time 0. */
+static inline void setup(music_seq *seq)
+{
+    music_seq_init(seq);
+    music_seq_add_time_signature(seq, 0.0, 4, 4);
+    music_seq_add_tempo(seq, 0.0, 60.0);
+}
+
+/* testing_lib.add_track_to_sequence: (pitch, velocity, start, end) on one instrument. */
+static inline void add_track(music_seq *seq, int instrument, const double (*notes)[4], int count, bool is_drum)
+{
+    for (int i = 0; i < count; i++) {
+        music_note n = {0};
+        n.pitch = (uint8_t)notes[i][0];
+        n.velocity = (uint8_t)notes[i][1];
+        n.start = notes[i][2];
+        n.end = notes[i][3];
+        n.instrument = instrument;
+        n.is_drum = is_drum;
+        music_seq_add_note(seq, &n);
+    }
+}
+
+/* The five notes most of sequences_lib_test's quantization tests use. */
+static const double five_notes[][4] __attribute__((unused)) = {
+    {12, 100, 0.01, 10.0}, {11, 55, 0.22, 0.50}, {40, 45, 2.50, 3.50}, {55, 120, 4.0, 4.01}, {52, 99, 4.75, 5.0}};
 
 #endif
