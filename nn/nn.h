@@ -306,6 +306,18 @@ const float *nn_rnn_step_class(nn_rnn *rnn, int index);
  * Sequences are time-major: x[T, B, in], mask[T, B] with 1 for a real step and 0 for padding;
  * a NULL mask means every step is real. Not real-time code. */
 
+/** Flags of nn_train_gemm. */
+enum {
+    NN_GEMM_TRANS_A = 1,    /* A is stored [k, m] (use its transpose) */
+    NN_GEMM_TRANS_B = 2,    /* B is stored [n, k] */
+    NN_GEMM_ACCUMULATE = 4, /* C += A·B instead of C = A·B */
+};
+/** C[m, n] (+)= op(A)[m, k] · op(B)[k, n], row-major with leading dimensions lda, ldb, ldc.
+ *  The training passes' one matrix product; its result does not depend on the thread count
+ *  or the CPU's instruction set beyond rounding of the same sums (see tests/train). */
+void nn_train_gemm(int flags, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                   float *c, int ldc);
+
 /** y[n, out] = x[n, in] · w[in, out] + b[out]. */
 void nn_train_dense_forward(int n, int in, int out, const float *x, const float *w,
                             const float *b, float *y);

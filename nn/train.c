@@ -6,6 +6,23 @@
 #include <math.h>
 #include <string.h>
 
+/* ---- Matrix product ------------------------------------------------------------------------ */
+
+void nn_train_gemm(int flags, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                   float *c, int ldc)
+{
+    for (int i = 0; i < m; i++) {
+        float *ci = c + (size_t)i * ldc;
+        if (!(flags & NN_GEMM_ACCUMULATE))
+            memset(ci, 0, (size_t)n * sizeof *ci);
+        for (int p = 0; p < k; p++) {
+            float aip = flags & NN_GEMM_TRANS_A ? a[(size_t)p * lda + i] : a[(size_t)i * lda + p];
+            for (int j = 0; j < n; j++)
+                ci[j] += aip * (flags & NN_GEMM_TRANS_B ? b[(size_t)j * ldb + p] : b[(size_t)p * ldb + j]);
+        }
+    }
+}
+
 /* ---- Dense ------------------------------------------------------------------------------- */
 
 void nn_train_dense_forward(int n, int in, int out, const float *x, const float *w,
