@@ -5,9 +5,22 @@
  * Copyright 2026 The magenta-lv2 authors. GPL-3.0-or-later.
  *
  * Hyperparameters: input_size, num_classes, num_layers (ints); forget_bias (float, default 1.0,
- * as BasicLSTMCell). Tensors: rnn/cell_K/kernel [in_K + units_K, 4 units_K] and
- * rnn/cell_K/bias [4 units_K] for K = 0 .. num_layers-1, with in_0 = input_size and
+ * as BasicLSTMCell); attn_length (int, default 0). Tensors: rnn/cell_K/kernel [in_K + units_K,
+ * 4 units_K] and rnn/cell_K/bias [4 units_K] for K = 0 .. num_layers-1, with in_0 = input_size and
  * in_K = units_(K-1); output/kernel [units_last, num_classes], output/bias [num_classes].
+ *
+ * attn_length > 0 wraps the first cell in Magenta's AttentionCellWrapper (magenta/contrib/rnn.py,
+ * attn_size = attn_vec_size = units_0 = U, L = attn_length), whose state adds the attention
+ * vector `attns` [U] and the last L outputs `attn_states` [L, U]. One step:
+ *   x'    = [x, attns] · input_kernel + input_bias          (back to input_size values)
+ *   c, h  = the LSTM cell on x'
+ *   y     = [c, h] · query_kernel + query_bias              (the query is the flattened (c, h))
+ *   s[l]  = Σ_k attn_v[k] tanh(attn_states[l] · attn_w + y)[k],  a = softmax(s)
+ *   attns = Σ_l a[l] attn_states[l]
+ *   out   = [h, attns] · output_kernel + output_bias        (the layer's output)
+ * and out replaces the oldest of attn_states. The states' projections through attn_w (the
+ * wrapper's 1x1 convolution) are kept beside them in the same ring, so a step projects only the
+ * new output: one U x U product instead of L.
  */
 #include "nn_private.h"
 
@@ -18,19 +31,33 @@
 #define MAX_LAYERS 8
 #define MAX_UNITS 8192
 #define MAX_SIZE 65536
+#define MAX_ATTN_LENGTH 1024
+
+/* The attention wrapper of layer 0; kernels packed, the rest f32. */
+typedef struct attention {
+    int length;
+    nn_matrix input, w, query, output; /* [in + U, in], [U, U], [2U, U], [2U, U] */
+    float *input_bias, *v, *query_bias, *output_bias;
+} attention;
 
 typedef struct event_rnn {
     int input_size, classes, layers, max_units;
     nn_matrix kernel[MAX_LAYERS], output;
     nn_lstm_cell cell[MAX_LAYERS];
     float *output_bias;
-    void *block; /* every weight, in one allocation */
+    attention attn; /* attn.length 0: none */
+    void *block;    /* every weight, in one allocation */
 } event_rnn;
 
 struct nn_rnn {
     const event_rnn *net;
     float *h[MAX_LAYERS], *c[MAX_LAYERS], *work, *logits;
-    void *block; /* every buffer, in one allocation */
+    /* Attention: the rings of states [L, U] and their projections through attn_w [L, U], the
+     * attention vector [U], and scratch for x' [input_size], y [U], the tanh of the window's
+     * scores [L, U] and the scores [L]. */
+    float *attn_states, *attn_features, *attns, *attn_x, *attn_y, *attn_tanh, *attn_scores;
+    int attn_next; /* the ring slot the next output overwrites: the oldest state */
+    void *block;   /* every buffer, in one allocation */
 };
 
 static void event_rnn_free(void *p)
@@ -43,6 +70,47 @@ static void event_rnn_free(void *p)
 }
 
 static size_t floats_bytes(size_t n) { return (n * sizeof(float) + NN_ALIGN - 1) / NN_ALIGN * NN_ALIGN; }
+
+/* The attention tensors (names and shapes in the comment at the top). */
+typedef struct attention_tensors {
+    const nn_tensor *input, *input_bias, *w, *v, *query, *query_bias, *output, *output_bias;
+} attention_tensors;
+
+static nn_status expect_attention(const nn_model *m, const char *file, int in, int units, attention_tensors *t,
+                                  size_t *bytes, char *message)
+{
+    nn_status st;
+    if ((st = nn_model_expect(m, file, "rnn/cell_0/attention/input_kernel", 2, (int[]){in + units, in}, &t->input, message)) ||
+        (st = nn_model_expect(m, file, "rnn/cell_0/attention/input_bias", 1, (int[]){in}, &t->input_bias, message)) ||
+        (st = nn_model_expect(m, file, "rnn/cell_0/attention/attn_w", 2, (int[]){units, units}, &t->w, message)) ||
+        (st = nn_model_expect(m, file, "rnn/cell_0/attention/attn_v", 1, (int[]){units}, &t->v, message)) ||
+        (st = nn_model_expect(m, file, "rnn/cell_0/attention/query_kernel", 2, (int[]){2 * units, units}, &t->query, message)) ||
+        (st = nn_model_expect(m, file, "rnn/cell_0/attention/query_bias", 1, (int[]){units}, &t->query_bias, message)) ||
+        (st = nn_model_expect(m, file, "rnn/cell_0/attention/output_kernel", 2, (int[]){2 * units, units}, &t->output, message)) ||
+        (st = nn_model_expect(m, file, "rnn/cell_0/attention/output_bias", 1, (int[]){units}, &t->output_bias, message)))
+        return st;
+    *bytes += nn_matrix_packed_bytes(in + units, in, t->input->dtype) + nn_matrix_packed_bytes(units, units, t->w->dtype) +
+              nn_matrix_packed_bytes(2 * units, units, t->query->dtype) +
+              nn_matrix_packed_bytes(2 * units, units, t->output->dtype) + floats_bytes((size_t)in) +
+              3 * floats_bytes((size_t)units);
+    return NN_OK;
+}
+
+/* Pack one matrix or read one vector into the weight block and step past it. */
+static void place_matrix(const nn_tensor *t, nn_matrix *w, unsigned char **block)
+{
+    nn_matrix_init(w, t->dims[0], t->dims[1], t->dtype, *block);
+    nn_tensor_pack(t, w);
+    *block += nn_matrix_packed_bytes(w->rows, w->cols, w->dtype);
+}
+
+static float *place_vector(const nn_tensor *t, unsigned char **block)
+{
+    float *v = (float *)(void *)*block;
+    nn_tensor_read_f32(t, v);
+    *block += floats_bytes(t->count);
+    return v;
+}
 
 static nn_status required_int(const nn_model *m, const char *file, const char *name, int lo, int hi, int *out,
                               char *message)
@@ -78,6 +146,10 @@ nn_status nn_event_rnn_build(nn_model *m, const char *file, char *message)
     double forget_bias = fb ? fb->float_value : 1.0;
     if (forget_bias < -100.0 || forget_bias > 100.0)
         return nn_fail(message, NN_ERR_MALFORMED, file, "hyperparameter 'forget_bias' is %g", forget_bias);
+    /* Absent means no attention, as Magenta's attn_length = 0. */
+    if (nn_model_find_hparam(m, "attn_length") &&
+        (st = required_int(m, file, "attn_length", 0, MAX_ATTN_LENGTH, &net->attn.length, message)))
+        return st;
 
     /* First pass: check every shape and size the single weight block. */
     const nn_tensor *kernel[MAX_LAYERS], *bias[MAX_LAYERS], *out_kernel, *out_bias;
@@ -100,6 +172,9 @@ nn_status nn_event_rnn_build(nn_model *m, const char *file, char *message)
         net->max_units = units[k] > net->max_units ? units[k] : net->max_units;
         in = units[k];
     }
+    attention_tensors at = {0};
+    if (net->attn.length && (st = expect_attention(m, file, net->input_size, units[0], &at, &bytes, message)))
+        return st;
     if ((st = nn_model_expect(m, file, "output/kernel", 2, (int[]){in, net->classes}, &out_kernel, message)) ||
         (st = nn_model_expect(m, file, "output/bias", 1, (int[]){net->classes}, &out_bias, message)))
         return st;
@@ -123,16 +198,27 @@ nn_status nn_event_rnn_build(nn_model *m, const char *file, char *message)
         net->cell[k] = (nn_lstm_cell){w, b, in, units[k], (float)forget_bias};
         in = units[k];
     }
-    nn_matrix_init(&net->output, in, net->classes, out_kernel->dtype, block);
-    nn_tensor_pack(out_kernel, &net->output);
-    block += nn_matrix_packed_bytes(in, net->classes, out_kernel->dtype);
-    net->output_bias = (float *)(void *)block;
-    nn_tensor_read_f32(out_bias, net->output_bias);
+    place_matrix(out_kernel, &net->output, &block);
+    net->output_bias = place_vector(out_bias, &block);
+    if (net->attn.length) {
+        attention *a = &net->attn;
+        place_matrix(at.input, &a->input, &block);
+        place_matrix(at.w, &a->w, &block);
+        place_matrix(at.query, &a->query, &block);
+        place_matrix(at.output, &a->output, &block);
+        a->input_bias = place_vector(at.input_bias, &block);
+        a->v = place_vector(at.v, &block);
+        a->query_bias = place_vector(at.query_bias, &block);
+        a->output_bias = place_vector(at.output_bias, &block);
+    }
 
     m->weight_bytes = bytes;
     size_t state = 0;
     for (int k = 0; k < net->layers; k++)
         state += 2 * floats_bytes((size_t)units[k]);
+    if (net->attn.length) /* the two rings and the tanh rows, attns, y, x', the scores */
+        state += 3 * floats_bytes((size_t)net->attn.length * units[0]) + 2 * floats_bytes((size_t)units[0]) +
+                 floats_bytes((size_t)net->input_size) + floats_bytes((size_t)net->attn.length);
     m->runner_bytes = state + floats_bytes(4 * (size_t)net->max_units) + floats_bytes((size_t)net->classes) + sizeof(nn_rnn);
     return NN_OK;
 }
@@ -165,6 +251,23 @@ nn_status nn_rnn_new(const nn_model *m, nn_rnn **out, char *message)
     r->work = (float *)(void *)block;
     block += floats_bytes(4 * (size_t)net->max_units);
     r->logits = (float *)(void *)block;
+    block += floats_bytes((size_t)net->classes);
+    if (net->attn.length) {
+        size_t u = (size_t)net->cell[0].units, l = (size_t)net->attn.length;
+        r->attn_states = (float *)(void *)block;
+        block += floats_bytes(l * u);
+        r->attn_features = (float *)(void *)block;
+        block += floats_bytes(l * u);
+        r->attns = (float *)(void *)block;
+        block += floats_bytes(u);
+        r->attn_y = (float *)(void *)block;
+        block += floats_bytes(u);
+        r->attn_tanh = (float *)(void *)block;
+        block += floats_bytes(l * u);
+        r->attn_x = (float *)(void *)block;
+        block += floats_bytes((size_t)net->input_size);
+        r->attn_scores = (float *)(void *)block;
+    }
     nn_rnn_reset(r);
     *out = r;
     return NN_OK;
@@ -184,28 +287,97 @@ void nn_rnn_reset(nn_rnn *r)
         memset(r->h[k], 0, (size_t)r->net->cell[k].units * sizeof(float));
         memset(r->c[k], 0, (size_t)r->net->cell[k].units * sizeof(float));
     }
+    if (r->net->attn.length) {
+        size_t u = (size_t)r->net->cell[0].units, l = (size_t)r->net->attn.length;
+        memset(r->attn_states, 0, l * u * sizeof(float));
+        memset(r->attn_features, 0, l * u * sizeof(float)); /* attn_w of zero states: no bias */
+        memset(r->attns, 0, u * sizeof(float));
+        r->attn_next = 0;
+    }
 }
 
 int nn_rnn_input_size(const nn_rnn *r) { return r->net->input_size; }
 int nn_rnn_classes(const nn_rnn *r) { return r->net->classes; }
 
-static const float *upper_layers_and_output(nn_rnn *r)
+/* Layer 0 wrapped in attention, on an input vector or (input NULL) one-hot at `index`.
+ * Returns the layer's output, which lives in the ring until L more steps have run. */
+static const float *attention_step(nn_rnn *r, const float *input, int index)
 {
     const event_rnn *net = r->net;
-    for (int k = 1; k < net->layers; k++)
-        nn_lstm_step(&net->cell[k], r->h[k - 1], r->h[k], r->c[k], r->work);
-    nn_dense(&net->output, net->output_bias, r->h[net->layers - 1], r->logits);
+    const attention *at = &net->attn;
+    const nn_lstm_cell *cell = &net->cell[0];
+    const int in = net->input_size, U = cell->units, L = at->length;
+
+    /* x' = [x, attns] · input_kernel + input_bias */
+    memcpy(r->attn_x, at->input_bias, (size_t)in * sizeof(float));
+    if (input)
+        nn_active->gemv(&at->input, 0, in, input, r->attn_x);
+    else if (index >= 0 && index < in)
+        nn_active->add_row(&at->input, index, r->attn_x);
+    nn_active->gemv(&at->input, in, U, r->attns, r->attn_x);
+    nn_lstm_step(cell, r->attn_x, r->h[0], r->c[0], r->work);
+
+    /* y = [c, h] · query_kernel + query_bias */
+    memcpy(r->attn_y, at->query_bias, (size_t)U * sizeof(float));
+    nn_active->gemv(&at->query, 0, U, r->c[0], r->attn_y);
+    nn_active->gemv(&at->query, U, U, r->h[0], r->attn_y);
+
+    /* Scores and weighted sum over the window, newest state first (the training pass's order). */
+    float *th = r->attn_tanh;
+    for (int l = 0; l < L; l++) {
+        const float *feature = r->attn_features + (size_t)((r->attn_next + L - 1 - l) % L) * U;
+        for (int k = 0; k < U; k++)
+            th[(size_t)l * U + k] = feature[k] + r->attn_y[k];
+    }
+    nn_active->tanh(th, th, L * U);
+    for (int l = 0; l < L; l++) {
+        float s = 0.0f;
+        for (int k = 0; k < U; k++)
+            s += at->v[k] * th[(size_t)l * U + k];
+        r->attn_scores[l] = s;
+    }
+    nn_active->softmax(r->attn_scores, r->attn_scores, L, 1.0f);
+    memset(r->attns, 0, (size_t)U * sizeof(float));
+    for (int l = 0; l < L; l++) {
+        const float *state = r->attn_states + (size_t)((r->attn_next + L - 1 - l) % L) * U;
+        for (int k = 0; k < U; k++)
+            r->attns[k] += r->attn_scores[l] * state[k];
+    }
+
+    /* out = [h, attns] · output_kernel + output_bias, written over the oldest state. */
+    float *out = r->attn_states + (size_t)r->attn_next * U, *feature = r->attn_features + (size_t)r->attn_next * U;
+    memcpy(out, at->output_bias, (size_t)U * sizeof(float));
+    nn_active->gemv(&at->output, 0, U, r->h[0], out);
+    nn_active->gemv(&at->output, U, U, r->attns, out);
+    memset(feature, 0, (size_t)U * sizeof(float));
+    nn_active->gemv(&at->w, 0, U, out, feature);
+    r->attn_next = (r->attn_next + 1) % L;
+    return out;
+}
+
+static const float *upper_layers_and_output(nn_rnn *r, const float *below)
+{
+    const event_rnn *net = r->net;
+    for (int k = 1; k < net->layers; k++) {
+        nn_lstm_step(&net->cell[k], below, r->h[k], r->c[k], r->work);
+        below = r->h[k];
+    }
+    nn_dense(&net->output, net->output_bias, below, r->logits);
     return r->logits;
 }
 
 const float *nn_rnn_step(nn_rnn *r, const float *input)
 {
+    if (r->net->attn.length)
+        return upper_layers_and_output(r, attention_step(r, input, -1));
     nn_lstm_step(&r->net->cell[0], input, r->h[0], r->c[0], r->work);
-    return upper_layers_and_output(r);
+    return upper_layers_and_output(r, r->h[0]);
 }
 
 const float *nn_rnn_step_class(nn_rnn *r, int index)
 {
+    if (r->net->attn.length)
+        return upper_layers_and_output(r, attention_step(r, NULL, index));
     nn_lstm_step_onehot(&r->net->cell[0], index, r->h[0], r->c[0], r->work);
-    return upper_layers_and_output(r);
+    return upper_layers_and_output(r, r->h[0]);
 }

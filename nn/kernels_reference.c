@@ -113,6 +113,86 @@ static void ref_f16_to_f32(const uint16_t *x, float *y, int n)
         y[i] = nn_f16_to_f32(x[i]);
 }
 
+/* ---- Training ------------------------------------------------------------------------------ */
+
+static void ref_train_gemm(int flags, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                           float *c, int ldc)
+{
+    for (int i = 0; i < m; i++) {
+        float *ci = c + (size_t)i * ldc;
+        if (!(flags & NN_GEMM_ACCUMULATE))
+            for (int j = 0; j < n; j++)
+                ci[j] = 0.0f;
+        for (int p = 0; p < k; p++) {
+            float aip = flags & NN_GEMM_TRANS_A ? a[(size_t)p * lda + i] : a[(size_t)i * lda + p];
+            for (int j = 0; j < n; j++)
+                ci[j] += aip * (flags & NN_GEMM_TRANS_B ? b[(size_t)j * ldb + p] : b[(size_t)p * ldb + j]);
+        }
+    }
+}
+
+static int row_is_real(const float *mask, int r) { return !mask || mask[r] != 0.0f; }
+
+static void ref_train_lstm_forward(int rows, int units, float forget_bias, const float *bias, const float *mask,
+                                   const float *c_prev, const float *h_prev, float *gates, float *c, float *h,
+                                   float *out)
+{
+    const int U = units;
+    for (int r = 0; r < rows; r++) {
+        size_t ru = (size_t)r * U;
+        float *g = gates + 4 * ru;
+        if (!row_is_real(mask, r)) { /* padding: carry the state, output zeros */
+            for (int k = 0; k < 4 * U; k++)
+                g[k] = 0.0f;
+            for (int k = 0; k < U; k++) {
+                c[ru + k] = c_prev ? c_prev[ru + k] : 0.0f;
+                h[ru + k] = h_prev ? h_prev[ru + k] : 0.0f;
+                out[ru + k] = 0.0f;
+            }
+            continue;
+        }
+        for (int k = 0; k < U; k++) {
+            float i = sigmoid1(g[k] + bias[k]), j = tanhf(g[U + k] + bias[U + k]);
+            float f = sigmoid1(g[2 * U + k] + bias[2 * U + k] + forget_bias);
+            float o = sigmoid1(g[3 * U + k] + bias[3 * U + k]);
+            g[k] = i, g[U + k] = j, g[2 * U + k] = f, g[3 * U + k] = o;
+            c[ru + k] = (c_prev ? c_prev[ru + k] * f : 0.0f) + i * j;
+            h[ru + k] = out[ru + k] = tanhf(c[ru + k]) * o;
+        }
+    }
+}
+
+static void ref_train_lstm_backward(int rows, int units, const float *mask, const float *gates, const float *c_prev,
+                                    const float *c, const float *dh, float *dh_state, float *dc_state,
+                                    float *dgates, float *dbias)
+{
+    const int U = units;
+    for (int r = 0; r < rows; r++) {
+        size_t ru = (size_t)r * U;
+        const float *g = gates + 4 * ru;
+        float *dg = dgates + 4 * ru;
+        if (!row_is_real(mask, r)) { /* a padded step copied the state: its gradient passes through */
+            for (int k = 0; k < 4 * U; k++)
+                dg[k] = 0.0f;
+            continue;
+        }
+        for (int k = 0; k < U; k++) {
+            float i = g[k], j = g[U + k], f = g[2 * U + k], o = g[3 * U + k];
+            float tc = tanhf(c[ru + k]);
+            float dhk = dh_state[ru + k] + dh[ru + k];
+            float dc = dc_state[ru + k] + dhk * o * (1.0f - tc * tc);
+            dg[k] = dc * j * i * (1.0f - i);
+            dg[U + k] = dc * i * (1.0f - j * j);
+            dg[2 * U + k] = (c_prev ? dc * c_prev[ru + k] : 0.0f) * f * (1.0f - f);
+            dg[3 * U + k] = dhk * tc * o * (1.0f - o);
+            dc_state[ru + k] = dc * f;
+            dh_state[ru + k] = 0.0f;
+        }
+        for (int k = 0; k < 4 * U; k++)
+            dbias[k] += dg[k];
+    }
+}
+
 const nn_kernels nn_kernels_reference = {
     .name = "reference",
     .gemv = ref_gemv,
@@ -127,4 +207,7 @@ const nn_kernels nn_kernels_reference = {
     .log_softmax = ref_log_softmax,
     .lstm_gates = ref_lstm_gates,
     .f16_to_f32 = ref_f16_to_f32,
+    .train_gemm = ref_train_gemm,
+    .train_lstm_forward = ref_train_lstm_forward,
+    .train_lstm_backward = ref_train_lstm_backward,
 };

@@ -10,6 +10,7 @@
 #include "nn_private.h"
 
 #include <math.h>
+#include <string.h>
 #include <simde/x86/avx2.h>
 #include <simde/x86/f16c.h>
 #include <simde/x86/fma.h>
@@ -390,6 +391,118 @@ static void simd_add_row(const nn_matrix *w, int row, float *y)
     }
 }
 
+/* ---- Training: the LSTM's element-wise steps ------------------------------------------------ */
+
+/* tanh to a few ulp relative everywhere. Near zero 1 - 2 / (e^2x + 1) is only ~1e-7 absolute,
+ * steps of float's spacing at 1, which the finite-difference checks of the gradients see as
+ * noise; below |x| = 0.625 Cephes' odd polynomial x + x^3 P(x^2) is used instead. */
+static inline v8 v_tanh_precise(v8 x)
+{
+    v8 z = V_MUL(x, x);
+    v8 p = V_SET1(-5.70498872745e-3f);
+    p = V_FMA(p, z, V_SET1(2.06390887954e-2f));
+    p = V_FMA(p, z, V_SET1(-5.37397155531e-2f));
+    p = V_FMA(p, z, V_SET1(1.33314422036e-1f));
+    p = V_FMA(p, z, V_SET1(-3.33332819422e-1f));
+    v8 small = V_FMA(V_MUL(p, z), x, x);
+    v8 is_small = simde_mm256_cmp_ps(simde_mm256_andnot_ps(V_SET1(-0.0f), x), V_SET1(0.625f), SIMDE_CMP_LT_OQ);
+    return simde_mm256_blendv_ps(v_tanh(x), small, is_small);
+}
+
+/* The first n (<= 8) values of p, zero-padded; and back: for the units' tail. */
+static inline v8 load_part(const float *p, int n)
+{
+    if (n == 8)
+        return V_LOAD(p);
+    float t[8] = {0};
+    memcpy(t, p, (size_t)n * sizeof *t);
+    return V_LOAD(t);
+}
+
+static inline void store_part(float *p, v8 v, int n)
+{
+    if (n == 8) {
+        V_STORE(p, v);
+        return;
+    }
+    float t[8];
+    V_STORE(t, v);
+    memcpy(p, t, (size_t)n * sizeof *t);
+}
+
+static void simd_train_lstm_forward(int rows, int units, float forget_bias, const float *bias, const float *mask,
+                                    const float *c_prev, const float *h_prev, float *gates, float *c, float *h,
+                                    float *out)
+{
+    const int U = units;
+    const v8 fb = V_SET1(forget_bias);
+    for (int r = 0; r < rows; r++) {
+        size_t ru = (size_t)r * U;
+        float *g = gates + 4 * ru;
+        if (mask && mask[r] == 0.0f) { /* padding: carry the state, output zeros */
+            memset(g, 0, 4 * (size_t)U * sizeof *g);
+            memset(out + ru, 0, (size_t)U * sizeof *out);
+            if (c_prev) {
+                memcpy(c + ru, c_prev + ru, (size_t)U * sizeof *c);
+                memcpy(h + ru, h_prev + ru, (size_t)U * sizeof *h);
+            } else {
+                memset(c + ru, 0, (size_t)U * sizeof *c);
+                memset(h + ru, 0, (size_t)U * sizeof *h);
+            }
+            continue;
+        }
+        for (int k = 0; k < U; k += 8) {
+            int w = U - k < 8 ? U - k : 8;
+            v8 i = v_sigmoid(V_ADD(load_part(g + k, w), load_part(bias + k, w)));
+            v8 j = v_tanh_precise(V_ADD(load_part(g + U + k, w), load_part(bias + U + k, w)));
+            v8 f = v_sigmoid(V_ADD(V_ADD(load_part(g + 2 * U + k, w), load_part(bias + 2 * U + k, w)), fb));
+            v8 o = v_sigmoid(V_ADD(load_part(g + 3 * U + k, w), load_part(bias + 3 * U + k, w)));
+            v8 cn = c_prev ? V_FMA(load_part(c_prev + ru + k, w), f, V_MUL(i, j)) : V_MUL(i, j);
+            v8 hn = V_MUL(v_tanh_precise(cn), o);
+            store_part(g + k, i, w), store_part(g + U + k, j, w);
+            store_part(g + 2 * U + k, f, w), store_part(g + 3 * U + k, o, w);
+            store_part(c + ru + k, cn, w), store_part(h + ru + k, hn, w), store_part(out + ru + k, hn, w);
+        }
+    }
+}
+
+static void simd_train_lstm_backward(int rows, int units, const float *mask, const float *gates,
+                                     const float *c_prev, const float *c, const float *dh, float *dh_state,
+                                     float *dc_state, float *dgates, float *dbias)
+{
+    const int U = units;
+    const v8 one = V_SET1(1.0f);
+    for (int r = 0; r < rows; r++) {
+        size_t ru = (size_t)r * U;
+        const float *g = gates + 4 * ru;
+        float *dg = dgates + 4 * ru;
+        if (mask && mask[r] == 0.0f) { /* a padded step copied the state: its gradient passes through */
+            memset(dg, 0, 4 * (size_t)U * sizeof *dg);
+            continue;
+        }
+        for (int k = 0; k < U; k += 8) {
+            int w = U - k < 8 ? U - k : 8;
+            v8 i = load_part(g + k, w), j = load_part(g + U + k, w);
+            v8 f = load_part(g + 2 * U + k, w), o = load_part(g + 3 * U + k, w);
+            v8 tc = v_tanh_precise(load_part(c + ru + k, w));
+            v8 dhk = V_ADD(load_part(dh_state + ru + k, w), load_part(dh + ru + k, w));
+            v8 dc = V_FMA(V_MUL(dhk, o), V_SUB(one, V_MUL(tc, tc)), load_part(dc_state + ru + k, w));
+            v8 di = V_MUL(V_MUL(dc, j), V_MUL(i, V_SUB(one, i)));
+            v8 dj = V_MUL(V_MUL(dc, i), V_SUB(one, V_MUL(j, j)));
+            v8 df = c_prev ? V_MUL(V_MUL(dc, load_part(c_prev + ru + k, w)), V_MUL(f, V_SUB(one, f))) : V_ZERO();
+            v8 dout = V_MUL(V_MUL(dhk, tc), V_MUL(o, V_SUB(one, o)));
+            store_part(dg + k, di, w), store_part(dg + U + k, dj, w);
+            store_part(dg + 2 * U + k, df, w), store_part(dg + 3 * U + k, dout, w);
+            store_part(dbias + k, V_ADD(load_part(dbias + k, w), di), w);
+            store_part(dbias + U + k, V_ADD(load_part(dbias + U + k, w), dj), w);
+            store_part(dbias + 2 * U + k, V_ADD(load_part(dbias + 2 * U + k, w), df), w);
+            store_part(dbias + 3 * U + k, V_ADD(load_part(dbias + 3 * U + k, w), dout), w);
+            store_part(dc_state + ru + k, V_MUL(dc, f), w);
+            store_part(dh_state + ru + k, V_ZERO(), w);
+        }
+    }
+}
+
 const nn_kernels NN_CAT(nn_kernels_, NN_SIMD_NAME) = {
     .name = NN_STR(NN_SIMD_NAME),
     .gemv = simd_gemv,
@@ -404,4 +517,7 @@ const nn_kernels NN_CAT(nn_kernels_, NN_SIMD_NAME) = {
     .log_softmax = simd_log_softmax,
     .lstm_gates = simd_lstm_gates,
     .f16_to_f32 = simd_f16_to_f32,
+    .train_gemm = NN_CAT(nn_train_gemm_, NN_SIMD_NAME),
+    .train_lstm_forward = simd_train_lstm_forward,
+    .train_lstm_backward = simd_train_lstm_backward,
 };

@@ -56,6 +56,7 @@ const char *nn_kind_name(nn_kind kind)
 {
     switch (kind) {
     case NN_KIND_EVENT_RNN: return "event_rnn";
+    case NN_KIND_TRAIN_CHECKPOINT: return "train_checkpoint";
     }
     return NULL;
 }
@@ -261,6 +262,7 @@ static nn_status build(nn_model *m, const char *file, char *message)
 {
     switch (m->kind) {
     case NN_KIND_EVENT_RNN: return nn_event_rnn_build(m, file, message);
+    case NN_KIND_TRAIN_CHECKPOINT: return nn_checkpoint_build(m, file, message);
     }
     return nn_fail(message, NN_ERR_KIND, file, "unknown model kind %u", (unsigned)m->kind);
 }

@@ -73,6 +73,10 @@ typedef enum nn_status {
 /** A short constant text for a status, e.g. "bad checksum". Never NULL. */
 const char *nn_status_text(nn_status status);
 
+/** CRC-32C (Castagnoli, reflected 0x82F63B78) of `size` bytes, continuing from `crc` (0 to
+ *  start): the checksum of model files and of nn-train's datasets. "123456789" gives 0xE3069283. */
+uint32_t nn_crc32c(uint32_t crc, const void *data, size_t size);
+
 /** Size of the buffers that receive a detailed message (file name and problem). */
 #define NN_MESSAGE_SIZE 512
 
@@ -211,6 +215,7 @@ int nn_argmax(const float *x, int n);
 /** What a model file holds. New kinds are added at the end; values are stored in files. */
 typedef enum nn_kind {
     NN_KIND_EVENT_RNN = 1, /**< Magenta's events RNN: input → stacked LSTM → dense logits */
+    NN_KIND_TRAIN_CHECKPOINT = 2, /**< nn-train's resumable state: any tensors, kept as f32 */
 } nn_kind;
 
 /** "event_rnn", or NULL for a value this engine does not know. */
@@ -256,6 +261,9 @@ int nn_model_hparam_count(const nn_model *model);
 void nn_model_hparam(const nn_model *model, int index, nn_hparam_info *info);
 int nn_model_tensor_count(const nn_model *model);
 void nn_model_tensor(const nn_model *model, int index, nn_tensor_info *info);
+/** The values of tensor `index` of a train_checkpoint, as f32; NULL for other kinds (they keep
+ *  only their packed weights). */
+const float *nn_model_tensor_data(const nn_model *model, int index);
 /** Look-ups by name, returning `fallback` when absent or of another type. */
 int64_t nn_model_int(const nn_model *model, const char *name, int64_t fallback);
 double nn_model_float(const nn_model *model, const char *name, double fallback);
@@ -373,6 +381,77 @@ nn_train_adam nn_train_adam_defaults(float learning_rate);
 void nn_train_adam_update(const nn_train_adam *adam, int64_t t, size_t n, float *params,
                           const float *grads, float *m, float *v);
 
+/** Magenta's AttentionCellWrapper around a BasicLSTMCell (magenta/contrib/rnn.py), as the
+ *  event_rnn model file's attention tensors define it (FORMAT.md), over whole sequences from a
+ *  zero state. U = units, L = length, I = input. Per step and row:
+ *    x' = [x, attns]·input_kernel + input_bias; (c, h) = LSTM(x'; kernel, bias, forget_bias);
+ *    y = [c, h]·query_kernel + query_bias; s[l] = Σ_k attn_v[k] tanh(S[l]·attn_w + y)[k];
+ *    a = softmax(s); attns = Σ_l a[l] S[l]; out = [h, attns]·output_kernel + output_bias;
+ *  S = the last L outputs (zeros before there are L), out joins it as the oldest leaves.
+ *  Shapes: input_kernel [I + U, I], input_bias [I], kernel [I + U, 4U], bias [4U], attn_w [U, U],
+ *  attn_v [U], query_kernel [2U, U], query_bias [U], output_kernel [2U, U], output_bias [U]. */
+typedef struct nn_train_attention {
+    int input, units, length;
+    float forget_bias;
+} nn_train_attention;
+
+/** The wrapper's tensors (or their gradients). */
+typedef struct nn_train_attention_params {
+    float *input_kernel, *input_bias, *kernel, *bias, *attn_w, *attn_v, *query_kernel, *query_bias,
+        *output_kernel, *output_bias;
+} nn_train_attention_params;
+
+size_t nn_train_attention_workspace_size(const nn_train_attention *layer, int steps, int batch);
+/** out[T, B, U] = the wrapper's outputs for x[T, B, I]. A padded step carries the whole state
+ *  (LSTM, attns, the window) and outputs zeros. Fills `work` for backward. */
+void nn_train_attention_forward(const nn_train_attention *layer, int steps, int batch, const float *x,
+                                const float *mask, const nn_train_attention_params *p, float *out,
+                                float *work);
+/** Full back-propagation through time, through the window too (an output feeds the next L
+ *  steps), from dout[T, B, U] (padded steps' ignored), with the `work` the forward pass filled:
+ *  dx[T, B, I] += (dx may be NULL), every tensor of grads +=. */
+void nn_train_attention_backward(const nn_train_attention *layer, int steps, int batch, const float *x,
+                                 const float *mask, const nn_train_attention_params *p,
+                                 const float *dout, float *dx, const nn_train_attention_params *grads,
+                                 float *work);
+
+/** Dropout as tf.nn.dropout(keep_prob = keep): each of x[n] is kept with probability keep and
+ *  scaled by 1 / keep, or zeroed; mask[n] receives the factor applied (1 / keep or 0). The
+ *  draws come from PCG32 seeded by (seed, stream), scalar, so they are the same on every CPU.
+ *  keep >= 1 is the identity (mask all 1); keep <= 0 zeroes everything. */
+void nn_train_dropout_forward(size_t n, float keep, uint64_t seed, uint64_t stream, float *x,
+                              float *mask);
+/** dy[n] *= mask[n]. */
+void nn_train_dropout_backward(size_t n, const float *mask, float *dy);
+
+/** out[n, dim] = rows ids[n] of table[vocabulary, dim]; an id out of range gives a zero row. */
+void nn_train_embedding_forward(int n, int vocabulary, int dim, const int *ids, const float *table,
+                                float *out);
+/** dtable[ids[r]] += dout[r] for every r with an id in range. */
+void nn_train_embedding_backward(int n, int vocabulary, int dim, const int *ids, const float *dout,
+                                 float *dtable);
+
+/** A GRU layer as nn_gru_cell defines it (r then u in gate_kernel; reset_after 0: TensorFlow's
+ *  GRUCell, 1: cuDNN/PyTorch), over whole sequences from a zero state. gate_kernel [input +
+ *  units, 2 units], gate_bias [2 units], candidate_kernel [input + units, units], candidate_bias
+ *  [units], candidate_hidden_bias [units] or NULL (then its gradient is not touched). */
+typedef struct nn_train_gru {
+    int input, units, reset_after;
+} nn_train_gru;
+
+typedef struct nn_train_gru_params {
+    float *gate_kernel, *gate_bias, *candidate_kernel, *candidate_bias, *candidate_hidden_bias;
+} nn_train_gru_params;
+
+size_t nn_train_gru_workspace_size(const nn_train_gru *layer, int steps, int batch);
+/** h[T, B, units]; a padded step carries the state and outputs zeros. Fills `work`. */
+void nn_train_gru_forward(const nn_train_gru *layer, int steps, int batch, const float *x,
+                          const float *mask, const nn_train_gru_params *p, float *h, float *work);
+/** BPTT from dh[T, B, units]: dx[T, B, input] += (dx may be NULL), every tensor of grads +=. */
+void nn_train_gru_backward(const nn_train_gru *layer, int steps, int batch, const float *x,
+                           const float *mask, const nn_train_gru_params *p, const float *dh,
+                           float *dx, const nn_train_gru_params *grads, float *work);
+
 /** The reference model of the tests: one-hot input → LSTM(units[0]) → LSTM(units[1]) → dense
  *  → softmax cross-entropy. Parameters live in one array, in this order: kernel0 [input +
  *  units0, 4 units0], bias0 [4 units0], kernel1 [units0 + units1, 4 units1], bias1 [4 units1],
@@ -396,6 +475,52 @@ size_t nn_train_rnn_workspace_size(const nn_train_rnn *model, int steps, int bat
 float nn_train_rnn_loss(const nn_train_rnn *model, int steps, int batch, const int *inputs,
                         const int *labels, const float *mask, const float *params, float *grads,
                         float *work);
+
+/* ---- Training Magenta's events RNN ------------------------------------------------------------ */
+
+/** The model nn-train trains for Melody, Drums and Improv RNN (events_rnn_graph.py): input
+ *  vectors → LSTM layers, the first wrapped in Magenta's AttentionCellWrapper when attn_length
+ *  > 0, each layer's output through dropout (DropoutWrapper output_keep_prob) → dense logits →
+ *  softmax cross-entropy. Its tensors carry the names of the event_rnn model file (FORMAT.md),
+ *  so export is a copy. Parameters and gradients live in one array each, tensor after tensor. */
+#define NN_TRAIN_MAX_LAYERS 8
+
+typedef struct nn_train_event_rnn {
+    int input, layers, units[NN_TRAIN_MAX_LAYERS], classes;
+    int attn_length;   /**< 0: no attention */
+    float forget_bias; /**< 1.0, BasicLSTMCell */
+    float keep_prob;   /**< dropout's keep probability in training; 1: none */
+} nn_train_event_rnn;
+
+/** One tensor of the parameter array: its file name, shape (a vector has rows 1) and place. */
+typedef struct nn_train_tensor {
+    char name[NN_TENSOR_NAME_MAX + 1];
+    int rows, cols;
+    size_t offset;
+} nn_train_tensor;
+
+/** NN_OK if the shape is one this engine trains (sizes in range, layers 1..8). */
+nn_status nn_train_event_rnn_check(const nn_train_event_rnn *model, char *message);
+/** Fills tensors[] (if not NULL) and returns how many there are (at most 32). */
+int nn_train_event_rnn_tensors(const nn_train_event_rnn *model, nn_train_tensor *tensors);
+size_t nn_train_event_rnn_param_count(const nn_train_event_rnn *model);
+/** TensorFlow's initial values: kernels and attn_v Glorot-uniform, biases zero; seeded. */
+void nn_train_event_rnn_init(const nn_train_event_rnn *model, float *params, uint64_t seed);
+size_t nn_train_event_rnn_workspace_size(const nn_train_event_rnn *model, int steps, int batch);
+
+/** Sums over the unpadded steps of a batch, so that shards add up exactly. */
+typedef struct nn_train_metrics {
+    double loss_sum;       /**< Σ cross-entropy, nats */
+    int64_t steps, correct; /**< steps counted; steps whose argmax is the label */
+} nn_train_metrics;
+
+/** Forward (and with grads, backward) pass over inputs[T, B, input] with labels[T, B] and
+ *  mask[T, B]. With grads not NULL: dropout is on, drawn from (dropout_seed, dropout_stream),
+ *  and the gradient of grad_scale × Σ cross-entropy is ADDED to grads. Without: evaluation. */
+nn_train_metrics nn_train_event_rnn_run(const nn_train_event_rnn *model, int steps, int batch,
+                                        const float *inputs, const int *labels, const float *mask,
+                                        const float *params, float *grads, float grad_scale,
+                                        uint64_t dropout_seed, uint64_t dropout_stream, float *work);
 
 #ifdef __cplusplus
 }

@@ -23,6 +23,10 @@ struct nn_matrix {
     bool owns_data;
 };
 
+/* nn_train_gemm's signature (nn.h), for the kernel table. */
+typedef void nn_train_gemm_fn(int flags, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+                              float *c, int ldc);
+
 /* The kernel set: every entry has a scalar reference (kernels_reference.c) and a SIMD version
  * (kernels_simd.c, compiled once per instruction set). */
 typedef struct nn_kernels {
@@ -44,6 +48,25 @@ typedef struct nn_kernels {
     /* The LSTM's element-wise part: gates [4 * units] as i, j, f, o; updates h and c. */
     void (*lstm_gates)(const float *gates, float *h, float *c, int units, float forget_bias);
     void (*f16_to_f32)(const uint16_t *x, float *y, int n);
+
+    /* ---- Training (train.c) ---- */
+    nn_train_gemm_fn *train_gemm; /* SIMD versions: train_gemm_simd.c */
+    /* One step of an LSTM layer over `rows` rows of a batch. gates [rows, 4U] hold the gate
+     * pre-activations without the bias on entry and the activated i, j, f, o on return. c_prev,
+     * h_prev [rows, U] are the previous state, NULL for the zero state; c, h [rows, U] receive the
+     * new state and out [rows, U] the output. A row whose mask is 0 carries the state, outputs
+     * zeros and gets zero gates; mask NULL means every row is real. */
+    void (*train_lstm_forward)(int rows, int units, float forget_bias, const float *bias, const float *mask,
+                               const float *c_prev, const float *h_prev, float *gates, float *c, float *h,
+                               float *out);
+    /* Its backward step: from the activated gates, c_prev (NULL for the zero state) and c, the
+     * output gradient dh and the state gradients dh_state, dc_state [rows, U] flowing back from
+     * the next step, write dgates [rows, 4U] (pre-activation) and dbias += dgates; dc_state
+     * becomes the gradient into c_prev and dh_state is zeroed for the caller to accumulate
+     * dgates · W_hᵀ into. Padded rows: dgates zero, dh_state and dc_state pass through. */
+    void (*train_lstm_backward)(int rows, int units, const float *mask, const float *gates, const float *c_prev,
+                                const float *c, const float *dh, float *dh_state, float *dc_state,
+                                float *dgates, float *dbias);
 } nn_kernels;
 
 extern const nn_kernels nn_kernels_reference;
@@ -54,15 +77,19 @@ extern const nn_kernels nn_kernels_sse2;
 extern const nn_kernels nn_kernels_neon;
 #endif
 
+/* nn_train_gemm's SIMD bodies (train_gemm_simd.c), one per instruction set. */
+#if defined(__x86_64__) || defined(__i386__)
+nn_train_gemm_fn nn_train_gemm_avx2, nn_train_gemm_sse2;
+#else
+nn_train_gemm_fn nn_train_gemm_neon;
+#endif
+
 /* The active kernel set, chosen at start-up from the CPU's features. */
 extern const nn_kernels *nn_active;
 
 /* Allocation helpers (never called on a real-time path). */
 void *nn_aligned_alloc(size_t size);
 void nn_aligned_free(void *p);
-
-/* Checksum of the model format (CRC-32C, Castagnoli). */
-uint32_t nn_crc32c(uint32_t crc, const void *data, size_t size);
 
 /* A matrix whose panel data lives inside a larger block owned by someone else (a model's
  * single weight allocation). `storage` must hold nn_matrix_packed_bytes(rows, cols, dtype). */
@@ -125,5 +152,6 @@ nn_status nn_model_expect(const nn_model *m, const char *file, const char *tenso
 
 /* Builds the kind's weights from a validated model; one entry per kind. */
 nn_status nn_event_rnn_build(nn_model *m, const char *file, char *message);
+nn_status nn_checkpoint_build(nn_model *m, const char *file, char *message);
 
 #endif /* NN_PRIVATE_H */

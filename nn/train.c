@@ -1,7 +1,11 @@
 /* train.c — forward and backward passes, cross-entropy, gradient clipping and Adam for nn-train.
  * Copyright 2026 The magenta-lv2 authors. GPL-3.0-or-later.
+ *
+ * The layers are written as matrix products over whole batches and sequences (nn_train_gemm,
+ * the kernel table's train_gemm) plus element-wise kernels; only what must run step by step
+ * (the recurrence) does.
  */
-#include "nn.h"
+#include "nn_private.h"
 
 #include <math.h>
 #include <string.h>
@@ -11,16 +15,7 @@
 void nn_train_gemm(int flags, int m, int n, int k, const float *a, int lda, const float *b, int ldb,
                    float *c, int ldc)
 {
-    for (int i = 0; i < m; i++) {
-        float *ci = c + (size_t)i * ldc;
-        if (!(flags & NN_GEMM_ACCUMULATE))
-            memset(ci, 0, (size_t)n * sizeof *ci);
-        for (int p = 0; p < k; p++) {
-            float aip = flags & NN_GEMM_TRANS_A ? a[(size_t)p * lda + i] : a[(size_t)i * lda + p];
-            for (int j = 0; j < n; j++)
-                ci[j] += aip * (flags & NN_GEMM_TRANS_B ? b[(size_t)j * ldb + p] : b[(size_t)p * ldb + j]);
-        }
-    }
+    nn_active->train_gemm(flags, m, n, k, a, lda, b, ldb, c, ldc);
 }
 
 /* ---- Dense ------------------------------------------------------------------------------- */
@@ -28,51 +23,38 @@ void nn_train_gemm(int flags, int m, int n, int k, const float *a, int lda, cons
 void nn_train_dense_forward(int n, int in, int out, const float *x, const float *w,
                             const float *b, float *y)
 {
-    for (int r = 0; r < n; r++) {
-        const float *xr = x + (size_t)r * in;
-        float *yr = y + (size_t)r * out;
-        for (int o = 0; o < out; o++)
-            yr[o] = b ? b[o] : 0.0f;
-        for (int i = 0; i < in; i++) {
-            const float *wi = w + (size_t)i * out;
-            for (int o = 0; o < out; o++)
-                yr[o] += xr[i] * wi[o];
-        }
-    }
+    for (int r = 0; b && r < n; r++)
+        memcpy(y + (size_t)r * out, b, (size_t)out * sizeof *y);
+    nn_train_gemm(b ? NN_GEMM_ACCUMULATE : 0, n, out, in, x, in, w, out, y, out);
+}
+
+/* db[cols] += Σ rows of x[rows, cols], row by row. */
+static void add_column_sums(int rows, int cols, const float *x, float *db)
+{
+    for (int r = 0; r < rows; r++)
+        for (int k = 0; k < cols; k++)
+            db[k] += x[(size_t)r * cols + k];
 }
 
 void nn_train_dense_backward(int n, int in, int out, const float *x, const float *w,
                              const float *dy, float *dx, float *dw, float *db)
 {
-    for (int r = 0; r < n; r++) {
-        const float *xr = x + (size_t)r * in, *dyr = dy + (size_t)r * out;
-        for (int o = 0; o < out; o++)
-            db[o] += dyr[o];
-        for (int i = 0; i < in; i++) {
-            const float *wi = w + (size_t)i * out;
-            float *dwi = dw + (size_t)i * out;
-            float dxi = 0.0f;
-            for (int o = 0; o < out; o++) {
-                dwi[o] += xr[i] * dyr[o];
-                dxi += wi[o] * dyr[o];
-            }
-            if (dx)
-                dx[(size_t)r * in + i] += dxi;
-        }
-    }
+    add_column_sums(n, out, dy, db);
+    nn_train_gemm(NN_GEMM_TRANS_A | NN_GEMM_ACCUMULATE, in, out, n, x, in, dy, out, dw, out);
+    if (dx)
+        nn_train_gemm(NN_GEMM_TRANS_B | NN_GEMM_ACCUMULATE, n, in, out, dy, out, w, out, dx, in);
 }
 
 /* ---- LSTM over sequences ------------------------------------------------------------------ */
 
-static float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
-
 /* The workspace: per step and row the activated gates i, j, f, o and the state (h, c) after
- * the step, which the backward pass reads back; then the backward pass's own running dh, dc
- * and gate gradients for one step. */
+ * the step, which the backward pass reads back; then the backward pass's own: the gate
+ * gradients of every step (for the weight gradients, taken in one product after the
+ * recurrence) and the running dh, dc of one step. */
 typedef struct lstm_work {
     float *gates, *c, *h;     /* [T, B, 4U], [T, B, U], [T, B, U] */
+    float *dgates;            /* [T, B, 4U]: pre-activation gate gradients */
     float *dh_next, *dc_next; /* [B, U]: gradient flowing into the state of step t - 1 */
-    float *dgates;            /* [4U]: pre-activation gate gradients of one row */
 } lstm_work;
 
 static lstm_work lstm_work_of(int steps, int batch, int units, float *work)
@@ -81,58 +63,35 @@ static lstm_work lstm_work_of(int steps, int batch, int units, float *work)
     lstm_work w = {.gates = work};
     w.c = w.gates + 4 * tbu;
     w.h = w.c + tbu;
-    w.dh_next = w.h + tbu;
+    w.dgates = w.h + tbu;
+    w.dh_next = w.dgates + 4 * tbu;
     w.dc_next = w.dh_next + bu;
-    w.dgates = w.dc_next + bu;
     return w;
 }
 
 size_t nn_train_lstm_workspace_size(const nn_train_lstm *layer, int steps, int batch)
 {
     size_t u = (size_t)layer->units;
-    return 6 * (size_t)steps * batch * u + 2 * (size_t)batch * u + 4 * u;
+    return 10 * (size_t)steps * batch * u + 2 * (size_t)batch * u;
 }
-
-static int is_real(const float *mask, size_t index) { return !mask || mask[index] != 0.0f; }
 
 void nn_train_lstm_forward(const nn_train_lstm *layer, int steps, int batch, const float *x,
                            const float *mask, const float *kernel, const float *bias, float *h,
                            float *work)
 {
     const int in = layer->input, U = layer->units, G = 4 * U;
+    const size_t bu = (size_t)batch * U, bg = (size_t)batch * G;
+    const float *w_h = kernel + (size_t)in * G; /* the kernel's last U rows act on h */
     lstm_work w = lstm_work_of(steps, batch, U, work);
+    /* The input's share of every step's gates in one product: gates[T·B, 4U] = x · W_x. */
+    nn_train_gemm(0, steps * batch, G, in, x, in, kernel, G, w.gates, G);
     for (int t = 0; t < steps; t++) {
-        for (int b = 0; b < batch; b++) {
-            size_t tb = (size_t)t * batch + b;
-            const float *xt = x + tb * in;
-            const float *h_prev = t ? w.h + (tb - batch) * U : NULL;
-            const float *c_prev = t ? w.c + (tb - batch) * U : NULL;
-            float *g = w.gates + tb * G, *c = w.c + tb * U, *hs = w.h + tb * U, *out = h + tb * U;
-            if (!is_real(mask, tb)) { /* padding: carry the state, output zeros */
-                memset(g, 0, (size_t)G * sizeof *g);
-                for (int k = 0; k < U; k++) {
-                    c[k] = c_prev ? c_prev[k] : 0.0f;
-                    hs[k] = h_prev ? h_prev[k] : 0.0f;
-                    out[k] = 0.0f;
-                }
-                continue;
-            }
-            /* gates = [x, h_prev] · kernel + bias */
-            memcpy(g, bias, (size_t)G * sizeof *g);
-            for (int r = 0; r < in; r++)
-                for (int k = 0; k < G; k++)
-                    g[k] += xt[r] * kernel[(size_t)r * G + k];
-            for (int r = 0; h_prev && r < U; r++)
-                for (int k = 0; k < G; k++)
-                    g[k] += h_prev[r] * kernel[(size_t)(in + r) * G + k];
-            for (int k = 0; k < U; k++) {
-                float i = sigmoid(g[k]), j = tanhf(g[U + k]);
-                float f = sigmoid(g[2 * U + k] + layer->forget_bias), o = sigmoid(g[3 * U + k]);
-                g[k] = i, g[U + k] = j, g[2 * U + k] = f, g[3 * U + k] = o;
-                c[k] = (c_prev ? c_prev[k] * f : 0.0f) + i * j;
-                hs[k] = out[k] = tanhf(c[k]) * o;
-            }
-        }
+        float *g = w.gates + t * bg;
+        const float *h_prev = t ? w.h + (t - 1) * bu : NULL, *c_prev = t ? w.c + (t - 1) * bu : NULL;
+        if (t) /* gates[t] += h[t-1] · W_h (the zero state adds nothing) */
+            nn_train_gemm(NN_GEMM_ACCUMULATE, batch, G, U, h_prev, U, w_h, G, g, G);
+        nn_active->train_lstm_forward(batch, U, layer->forget_bias, bias, mask ? mask + (size_t)t * batch : NULL,
+                                      c_prev, h_prev, g, w.c + t * bu, w.h + t * bu, h + t * bu);
     }
 }
 
@@ -140,57 +99,33 @@ void nn_train_lstm_backward(const nn_train_lstm *layer, int steps, int batch, co
                             const float *mask, const float *kernel, const float *dh, float *dx,
                             float *dkernel, float *dbias, float *work)
 {
-    const int in = layer->input, U = layer->units, G = 4 * U;
+    const int in = layer->input, U = layer->units, G = 4 * U, rows = steps * batch;
+    const size_t bu = (size_t)batch * U, bg = (size_t)batch * G;
+    const float *w_h = kernel + (size_t)in * G;
     lstm_work w = lstm_work_of(steps, batch, U, work);
-    memset(w.dh_next, 0, (size_t)batch * U * sizeof *w.dh_next);
-    memset(w.dc_next, 0, (size_t)batch * U * sizeof *w.dc_next);
-    float *dg = w.dgates;
+    memset(w.dh_next, 0, bu * sizeof *w.dh_next);
+    memset(w.dc_next, 0, bu * sizeof *w.dc_next);
+    /* The recurrence, backwards: each step's gate gradients (and dbias), then the gradient
+     * into h[t-1], dh_next += dgates[t] · W_hᵀ (the kernel zeroed it for real rows; padded
+     * rows add zeros and so pass their gradient through). */
     for (int t = steps - 1; t >= 0; t--) {
-        for (int b = 0; b < batch; b++) {
-            size_t tb = (size_t)t * batch + b;
-            /* A padded step copied the state: its gradient passes through untouched. */
-            if (!is_real(mask, tb))
-                continue;
-            const float *xt = x + tb * in, *g = w.gates + tb * G, *c = w.c + tb * U;
-            const float *h_prev = t ? w.h + (tb - batch) * U : NULL;
-            const float *c_prev = t ? w.c + (tb - batch) * U : NULL;
-            float *dh_state = w.dh_next + (size_t)b * U, *dc_state = w.dc_next + (size_t)b * U;
-            for (int k = 0; k < U; k++) {
-                float i = g[k], j = g[U + k], f = g[2 * U + k], o = g[3 * U + k];
-                float tc = tanhf(c[k]);
-                float dhk = dh_state[k] + dh[tb * U + k];
-                float dc = dc_state[k] + dhk * o * (1.0f - tc * tc);
-                dg[k] = dc * j * i * (1.0f - i);                               /* i */
-                dg[U + k] = dc * i * (1.0f - j * j);                           /* j */
-                dg[2 * U + k] = (c_prev ? dc * c_prev[k] : 0.0f) * f * (1.0f - f); /* f */
-                dg[3 * U + k] = dhk * tc * o * (1.0f - o);                     /* o */
-                dc_state[k] = dc * f; /* into c_prev */
-            }
-            for (int k = 0; k < G; k++)
-                dbias[k] += dg[k];
-            for (int r = 0; r < in; r++) {
-                const float *kr = kernel + (size_t)r * G;
-                float *dkr = dkernel + (size_t)r * G, dxr = 0.0f;
-                for (int k = 0; k < G; k++) {
-                    dkr[k] += xt[r] * dg[k];
-                    dxr += kr[k] * dg[k];
-                }
-                if (dx)
-                    dx[tb * in + r] += dxr;
-            }
-            for (int r = 0; r < U; r++) {
-                const float *kr = kernel + (size_t)(in + r) * G;
-                float *dkr = dkernel + (size_t)(in + r) * G, dhr = 0.0f;
-                for (int k = 0; k < G; k++) {
-                    if (h_prev)
-                        dkr[k] += h_prev[r] * dg[k];
-                    dhr += kr[k] * dg[k];
-                }
-                dh_state[r] = dhr; /* into h_prev */
-            }
-        }
+        const float *c_prev = t ? w.c + (t - 1) * bu : NULL;
+        float *dg = w.dgates + t * bg;
+        nn_active->train_lstm_backward(batch, U, mask ? mask + (size_t)t * batch : NULL, w.gates + t * bg, c_prev,
+                                       w.c + t * bu, dh + t * bu, w.dh_next, w.dc_next, dg, dbias);
+        if (t)
+            nn_train_gemm(NN_GEMM_TRANS_B | NN_GEMM_ACCUMULATE, batch, U, G, dg, G, w_h, G, w.dh_next, U);
     }
+    /* The weights' gradients over all steps at once: dW_x += xᵀ · dG, and dW_h += h[t-1]ᵀ ·
+     * dG[t] summed over t >= 1 (step 0 saw the zero state). */
+    nn_train_gemm(NN_GEMM_TRANS_A | NN_GEMM_ACCUMULATE, in, G, rows, x, in, w.dgates, G, dkernel, G);
+    nn_train_gemm(NN_GEMM_TRANS_A | NN_GEMM_ACCUMULATE, U, G, rows - batch, w.h, U, w.dgates + bg, G,
+                  dkernel + (size_t)in * G, G);
+    if (dx) /* dx += dG · W_xᵀ */
+        nn_train_gemm(NN_GEMM_TRANS_B | NN_GEMM_ACCUMULATE, rows, in, G, w.dgates, G, kernel, G, dx, in);
 }
+
+static int is_real(const float *mask, size_t index) { return !mask || mask[index] != 0.0f; }
 
 /* ---- Loss --------------------------------------------------------------------------------- */
 
