@@ -19,29 +19,12 @@
 #include <unistd.h>
 
 #define DATA_MAGIC "MLV2DSET"
-#define DATA_VERSION 1u
 #define DATA_HEADER_SIZE 128
 #define DATA_RECORD_HEAD 12
-
-/* CRC-32C (Castagnoli, reflected 0x82F63B78), bytewise with a table: nn_crc32c is the engine's. */
-static uint32_t crc32c_table[256];
-static void crc32c_init(void)
-{
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++)
-            c = c & 1 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-        crc32c_table[i] = c;
-    }
-}
-static uint32_t crc32c_update(uint32_t crc, const void *data, size_t size)
-{
-    const uint8_t *p = data;
-    crc = ~crc;
-    while (size--)
-        crc = crc32c_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
-    return ~crc;
-}
+/* Files without per-step streams stay version 1, readable by version-1 readers; chords need 2. */
+#define DATA_VERSION_PLAIN 1u
+#define DATA_VERSION_STREAMS 2u
+#define DATA_STREAM_CHORDS 1u
 
 /* 64-bit FNV-1a then a murmur-style finaliser, so that nearby inputs spread over the table. */
 static uint64_t hash_bytes(uint64_t h, const void *data, size_t size)
@@ -65,8 +48,15 @@ static void put_u16(uint8_t *p, uint32_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t
 static void put_u32(uint8_t *p, uint32_t v) { put_u16(p, v & 0xffff); put_u16(p + 2, v >> 16); }
 static void put_u64(uint8_t *p, uint64_t v) { put_u32(p, (uint32_t)v); put_u32(p + 4, (uint32_t)(v >> 32)); }
 
-enum skip_reason { SKIP_UNREADABLE, SKIP_SPLIT_FAILED, SKIP_NOTHING_FOUND, SKIP_REASONS };
-static const char *skip_names[SKIP_REASONS] = {"unreadable MIDI", "could not be split", "no sequence found"};
+enum skip_reason { SKIP_UNREADABLE, SKIP_SPLIT_FAILED, SKIP_NOTHING_FOUND, SKIP_CHORD_FILE, SKIP_REASONS };
+static const char *skip_names[SKIP_REASONS] = {"unreadable MIDI", "could not be split", "no sequence found",
+                                               "unreadable .chords file"};
+
+/* What Improv RNN's lead sheets went through. */
+typedef struct improv_counts {
+    uint64_t chord_files, pieces_inferred, inference_failed, pieces_without_chords, chord_encoding_errors;
+    lead_sheet_stats sheets;
+} improv_counts;
 
 typedef struct data_run {
     encoding enc;
@@ -74,7 +64,9 @@ typedef struct data_run {
     const char *folder;   /* the folder being walked */
     size_t folder_length;
     double eval_percent;
-    int train_lo, train_hi; /* transpositions applied to training data */
+    int train_lo, train_hi; /* transpositions applied to training data (improv: to all) */
+    bool improv, infer_chords;
+    improv_counts improv_counts;
     /* dedupe: open addressing over 64-bit hashes, 0 = empty; stops inserting at 3/4 */
     uint64_t *dedupe;
     size_t dedupe_mask, dedupe_used;
@@ -85,6 +77,8 @@ typedef struct data_run {
     uint64_t *histogram;
     uint32_t records_crc;
     uint16_t *classes;
+    uint32_t *chords; /* improv: the chord word of each step */
+    int *events;      /* improv: a transposed melody */
     int classes_capacity;
     uint8_t *bytes;
     bool write_failed;
@@ -134,21 +128,30 @@ static bool ensure_classes(data_run *run, int length)
     if (length <= run->classes_capacity)
         return true;
     uint16_t *c = realloc(run->classes, (size_t)length * sizeof *c);
-    uint8_t *b = realloc(run->bytes, (size_t)length * 2 + DATA_RECORD_HEAD);
     if (c)
         run->classes = c;
+    uint32_t *w = realloc(run->chords, (size_t)length * sizeof *w);
+    if (w)
+        run->chords = w;
+    int *e = realloc(run->events, (size_t)length * sizeof *e);
+    if (e)
+        run->events = e;
+    uint8_t *b = realloc(run->bytes, (size_t)length * 6 + DATA_RECORD_HEAD);
     if (b)
         run->bytes = b;
-    if (!c || !b)
+    if (!c || !w || !e || !b)
         return false;
     run->classes_capacity = length;
     return true;
 }
 
-static uint64_t hash_classes(const uint16_t *classes, int length)
+static uint64_t hash_classes(const uint16_t *classes, const uint32_t *chords, int length)
 {
     uint32_t n = (uint32_t)length;
-    return hash_finish(hash_bytes(hash_bytes(HASH_SEED, &n, sizeof n), classes, (size_t)length * sizeof *classes));
+    uint64_t h = hash_bytes(hash_bytes(HASH_SEED, &n, sizeof n), classes, (size_t)length * sizeof *classes);
+    if (chords)
+        h = hash_bytes(h, chords, (size_t)length * sizeof *chords);
+    return hash_finish(h);
 }
 
 static void write_record(data_run *run, int length, bool eval, int transposition)
@@ -164,9 +167,14 @@ static void write_record(data_run *run, int length, bool eval, int transposition
         run->histogram[run->classes[i]]++;
     }
     size_t size = DATA_RECORD_HEAD + (size_t)length * 2;
+    if (run->improv) {
+        for (int i = 0; i < length; i++)
+            put_u32(b + size + 4 * (size_t)i, run->chords[i]);
+        size += (size_t)length * 4;
+    }
     if (fwrite(b, 1, size, run->out) != size)
         run->write_failed = true;
-    run->records_crc = crc32c_update(run->records_crc, b, size);
+    run->records_crc = nn_crc32c(run->records_crc, b, size);
     run->records++;
     run->steps += (uint64_t)length;
     if (eval)
@@ -259,7 +267,7 @@ static void on_sequence(data_run *run, int index, int length, void *ctx)
     if (index >= MAX_PIECE_SEQUENCES)
         return;
     if (pass->transposition == 0) {
-        pass->duplicate[index] = dedupe_seen(run, hash_classes(run->classes, length));
+        pass->duplicate[index] = dedupe_seen(run, hash_classes(run->classes, NULL, length));
         if (pass->duplicate[index]) {
             run->duplicates++;
             return;
@@ -285,6 +293,75 @@ static bool transpose_piece(music_seq *piece, int amount)
         note->pitch = (uint8_t)pitch;
     }
     return true;
+}
+
+/* MelodyOneHotEncoding of run->events into run->classes. */
+static bool melody_classes(data_run *run, int length)
+{
+    for (int i = 0; i < length; i++) {
+        int cls = 0;
+        if (music_melody_onehot_encode(run->enc.melody.min_note, run->enc.melody.max_note, run->events[i], &cls) != MUSIC_OK)
+            return false;
+        run->classes[i] = (uint16_t)cls;
+    }
+    return true;
+}
+
+/* Improv RNN: chords for a quantized piece (its own, from a .chords file, or inferred), its lead
+ * sheets, each written in every transposition lo..hi, on both splits, as LeadSheetExtractor's
+ * all_transpositions does. De-duplication looks at the untransposed lead sheet. */
+static void write_lead_sheets(data_run *run, music_seq *piece, bool eval, char *why)
+{
+    const encoding *enc = &run->enc;
+    improv_counts *counts = &run->improv_counts;
+    if (!piece->chords.count) {
+        if (!run->infer_chords) {
+            counts->pieces_without_chords++;
+            return;
+        }
+        if (pipeline_infer_chords(piece, why) != MUSIC_OK) {
+            counts->inference_failed++;
+            return;
+        }
+        counts->pieces_inferred++;
+    }
+    lead_sheet_batch *batch = calloc(1, sizeof *batch);
+    if (!batch)
+        return;
+    if (pipeline_lead_sheets(enc, piece, batch, why) == MUSIC_OK) {
+        counts->sheets.coincident_chords += batch->stats.coincident_chords;
+        counts->sheets.only_no_chord += batch->stats.only_no_chord;
+        counts->sheets.bad_chord_symbols += batch->stats.bad_chord_symbols;
+    }
+    for (int m = 0; m < batch->melodies.count; m++) {
+        int length = batch->melodies.melodies[m].length;
+        if (!batch->usable[m] || !ensure_classes(run, length))
+            continue;
+        /* EncoderPipeline drops a lead sheet whose chords the encoding cannot represent
+         * (ChordEncodingError); transposing never changes that */
+        bool encodable = true;
+        float control[MUSIC_CHORD_TRIAD_CLASSES];
+        for (int i = 0; i < length && encodable; i++)
+            encodable = chord_word_encode(enc->chords, batch->words[batch->offset[m] + i], control, NULL) == NN_OK;
+        if (!encodable) {
+            counts->chord_encoding_errors++;
+            continue;
+        }
+        lead_sheet_transposed(enc, batch, m, 0, run->events, run->chords);
+        if (!melody_classes(run, length))
+            continue;
+        if (dedupe_seen(run, hash_classes(run->classes, run->chords, length))) {
+            run->duplicates++;
+            continue;
+        }
+        for (int amount = run->train_lo; amount <= run->train_hi; amount++) {
+            lead_sheet_transposed(enc, batch, m, amount, run->events, run->chords);
+            if (melody_classes(run, length))
+                write_record(run, length, eval, amount);
+        }
+    }
+    lead_sheets_free(batch);
+    free(batch);
 }
 
 static void show_progress(data_run *run, const char *current, bool force)
@@ -322,6 +399,16 @@ static void process_file(data_run *run, const char *path, const char *relative)
         return;
     }
     run->files_read++;
+    if (run->improv) {
+        int added = 0;
+        if (pipeline_chord_file(path, &seq, &added, why) != MUSIC_OK) {
+            fprintf(stderr, "nn-train: skipped: %s\n", why);
+            run->skipped[SKIP_CHORD_FILE]++;
+            music_seq_free(&seq);
+            return;
+        }
+        run->improv_counts.chord_files += added > 0;
+    }
     /* the split follows the path below the folder, so it is the same whatever the walk order */
     uint64_t h = hash_finish(hash_bytes(HASH_SEED, relative, strlen(relative)));
     bool eval = (double)(h % 10000u) < run->eval_percent * 100.0;
@@ -342,6 +429,10 @@ static void process_file(data_run *run, const char *path, const char *relative)
         run->pieces++;
         if (pipeline_quantize(&run->enc, &pieces[p], why) != MUSIC_OK) {
             run->pieces_failed++;
+            continue;
+        }
+        if (run->improv) {
+            write_lead_sheets(run, &pieces[p], eval, why);
             continue;
         }
         memset(&pass, 0, sizeof pass);
@@ -390,7 +481,7 @@ static void write_header(data_run *run, uint8_t *h)
 {
     memset(h, 0, DATA_HEADER_SIZE);
     memcpy(h, DATA_MAGIC, 8);
-    put_u32(h + 8, DATA_VERSION);
+    put_u32(h + 8, run->improv ? DATA_VERSION_STREAMS : DATA_VERSION_PLAIN);
     put_u32(h + 12, DATA_HEADER_SIZE);
     snprintf((char *)h + 16, 32, "%s", run->enc.name);
     put_u32(h + 48, (uint32_t)run->enc.input_size);
@@ -404,7 +495,9 @@ static void write_header(data_run *run, uint8_t *h)
     put_u32(h + 96, (uint32_t)run->train_lo);
     put_u32(h + 100, (uint32_t)run->train_hi);
     put_u32(h + 104, (uint32_t)(run->eval_percent * 100.0 + 0.5));
-    put_u32(h + 124, crc32c_update(0, h, 124));
+    if (run->improv)
+        put_u32(h + 108, DATA_STREAM_CHORDS);
+    put_u32(h + 124, nn_crc32c(0, h, 124));
 }
 
 static void print_summary(data_run *run, double seconds)
@@ -425,6 +518,17 @@ static void print_summary(data_run *run, double seconds)
     if (run->transpositions_out_of_range)
         fprintf(stderr, "; %llu transpositions out of range", (unsigned long long)run->transpositions_out_of_range);
     fputc('\n', stderr);
+    if (run->improv) {
+        const improv_counts *c = &run->improv_counts;
+        fprintf(stderr, "  chords: from .chords files for %llu files, inferred for %llu pieces (%llu failed)",
+                (unsigned long long)c->chord_files, (unsigned long long)c->pieces_inferred,
+                (unsigned long long)c->inference_failed);
+        if (c->pieces_without_chords)
+            fprintf(stderr, ", %llu pieces without chords skipped", (unsigned long long)c->pieces_without_chords);
+        fprintf(stderr, "\n  lead sheets dropped: %d coincident chords, %d only N.C., %d bad chord symbols, "
+                "%llu chords the encoding cannot represent\n", c->sheets.coincident_chords, c->sheets.only_no_chord,
+                c->sheets.bad_chord_symbols, (unsigned long long)c->chord_encoding_errors);
+    }
     if (run->dedupe_full)
         fprintf(stderr, "  the dedupe table filled up at %zu entries: later duplicates were kept (raise --dedupe-mb)\n",
                 run->dedupe_used);
@@ -448,7 +552,7 @@ int command_data(int argc, char **argv)
 {
     const char *encoding_name = NULL, *out_path = NULL;
     double eval_percent = 10.0, dedupe_mb = 64.0;
-    bool transpose_given = false;
+    bool transpose_given = false, infer_chords = true;
     int lo = 0, hi = 0;
     int folder_count = 0;
     const char **folders = calloc((size_t)argc + 1, sizeof *folders);
@@ -464,6 +568,8 @@ int command_data(int argc, char **argv)
             eval_percent = atof(argv[++i]);
         else if (!strcmp(a, "--dedupe-mb") && i + 1 < argc)
             dedupe_mb = atof(argv[++i]);
+        else if (!strcmp(a, "--no-infer-chords"))
+            infer_chords = false;
         else if (!strcmp(a, "--jobs") && i + 1 < argc)
             i++; /* accepted; the run is single-threaded for now */
         else if (!strcmp(a, "--transpose") && i + 1 < argc) {
@@ -492,7 +598,7 @@ int command_data(int argc, char **argv)
     }
     static data_run run;
     if (!encoding_find(encoding_name, &run.enc) || run.enc.kind == KIND_GENIE) {
-        fprintf(stderr, "nn-train data: unknown encoding '%s' (data takes the melody, drum_kit and performance ones)\n",
+        fprintf(stderr, "nn-train data: unknown encoding '%s' (data takes the melody, drum_kit, performance and improv ones)\n",
                 encoding_name);
         return free(folders), 2;
     }
@@ -501,6 +607,12 @@ int command_data(int argc, char **argv)
      * from melody_rnn_create_dataset; Drums RNN has none. */
     if (!transpose_given && run.enc.kind == KIND_PERFORMANCE)
         lo = -3, hi = 3;
+    /* Improv RNN's configs have no key (transpose_to_key None), so LeadSheetExtractor writes
+     * every lead sheet in all 12 keys, range(-6, 6), for training and evaluation alike. */
+    run.improv = run.enc.kind == KIND_IMPROV;
+    run.infer_chords = infer_chords;
+    if (!transpose_given && run.improv)
+        lo = -6, hi = 5;
     run.train_lo = lo;
     run.train_hi = hi;
     run.eval_percent = eval_percent;
@@ -514,7 +626,6 @@ int command_data(int argc, char **argv)
         fprintf(stderr, "nn-train data: out of memory\n");
         return 1;
     }
-    crc32c_init();
 
     /* A temporary file beside the target, renamed over it only once complete. */
     size_t n = strlen(out_path);
@@ -588,6 +699,8 @@ int command_data(int argc, char **argv)
     free(run.dedupe);
     free(run.histogram);
     free(run.classes);
+    free(run.chords);
+    free(run.events);
     free(run.bytes);
     return 0;
 }

@@ -146,6 +146,93 @@ static int encode_performance(const encoding *enc, music_seq *seq, bool vectors,
     return status;
 }
 
+/* Improv RNN: the vectors are built from the chord names (music.h's chord encodings), not from
+ * the dataset's chord words, so that comparing the two checks the words. */
+static int encode_lead_sheets(const encoding *enc, music_seq *seq, bool vectors, bool infer, char *why)
+{
+    if (pipeline_quantize(enc, seq, why) != MUSIC_OK)
+        return fprintf(stderr, "nn-train: %s\n", why), 1;
+    if (!seq->chords.count) {
+        if (!infer) {
+            printf("# no chord symbols (--no-infer-chords): no lead sheets\n");
+            return 0;
+        }
+        if (pipeline_infer_chords(seq, why) != MUSIC_OK) {
+            printf("# no chord symbols, and chord inference failed: %s\n", why);
+            return 0;
+        }
+        printf("# no chord symbols: %d inferred (note_seq.chord_inference defaults)\n", seq->chords.count);
+    }
+    lead_sheet_batch *batch = calloc(1, sizeof *batch);
+    int input_size = enc->input_size, control = chord_encoding_size(enc->chords);
+    float *input = calloc((size_t)input_size, sizeof *input);
+    if (!batch || !input)
+        return fprintf(stderr, "nn-train: out of memory\n"), 1;
+    int status = 0;
+    if (pipeline_lead_sheets(enc, seq, batch, why) != MUSIC_OK) {
+        fprintf(stderr, "nn-train: %s\n", why);
+        status = 1;
+    }
+    const music_melody_stats *ms = &batch->melodies.stats;
+    printf("# %s: input %d, classes %d; %d melodies (discarded: %d polyphonic, %d too short, %d too few pitches; "
+           "without a progression: %d coincident chords, %d only N.C., %d bad chord symbols)\n",
+           enc->name, input_size, music_melody_encoder_num_classes(&enc->melody), batch->melodies.count,
+           ms->polyphonic_tracks_discarded, ms->melodies_discarded_too_short, ms->melodies_discarded_too_few_pitches,
+           batch->stats.coincident_chords, batch->stats.only_no_chord, batch->stats.bad_chord_symbols);
+    for (int m = 0; m < batch->melodies.count && !status; m++) {
+        const music_melody *mel = &batch->melodies.melodies[m];
+        if (!batch->usable[m])
+            continue;
+        const char **names = batch->names + batch->offset[m];
+        int *events = malloc((size_t)mel->length * sizeof *events);
+        if (!events)
+            return fprintf(stderr, "nn-train: out of memory\n"), 1;
+        lead_sheet_transposed(enc, batch, m, 0, events, NULL);
+        /* EncoderPipeline skips a lead sheet with a chord its encoding has no class for */
+        for (int i = 0; i < mel->length; i++) {
+            int index = 0;
+            if (enc->chords == CHORDS_TRIAD && music_chord_triad_encode(names[i], &index, why) != MUSIC_OK) {
+                printf("# lead sheet %d skipped: %s\n", m, why);
+                free(events);
+                events = NULL;
+                break;
+            }
+        }
+        if (!events)
+            continue;
+        printf("# lead sheet %d: steps %d..%d (the input at step i holds the chord of step i+1)\n", m,
+               (int)mel->start_step, (int)mel->end_step);
+        for (int i = 0; i < mel->length; i++) {
+            int label = -1;
+            if (music_melody_encoder_label(&enc->melody, events, mel->length, i, &label) != MUSIC_OK)
+                status = 1;
+            printf("%6d  ", i);
+            print_melody_event(events[i]);
+            printf("%-8s%4d", names[i], label);
+            if (vectors && i + 1 < mel->length) {
+                int index = 0;
+                bool ok = enc->chords == CHORDS_TRIAD
+                              ? music_chord_triad_encode(names[i + 1], &index, why) == MUSIC_OK
+                              : music_chord_pitch_encode(names[i + 1], input, why) == MUSIC_OK;
+                if (enc->chords == CHORDS_TRIAD) {
+                    memset(input, 0, (size_t)control * sizeof *input);
+                    input[index] = 1.0f;
+                }
+                if (ok && music_melody_encoder_input(&enc->melody, events, mel->length, i, input + control) == MUSIC_OK)
+                    print_vector(input, input_size);
+                else
+                    status = 1;
+            }
+            putchar('\n');
+        }
+        free(events);
+    }
+    lead_sheets_free(batch);
+    free(batch);
+    free(input);
+    return status;
+}
+
 static int encode_genie(music_seq *seq, char *why)
 {
     int capacity = seq->notes.count + 1, count = 0;
@@ -165,12 +252,14 @@ static int encode_genie(music_seq *seq, char *why)
 int command_encode(int argc, char **argv)
 {
     const char *encoding_name = NULL, *path = NULL;
-    bool vectors = false;
+    bool vectors = false, infer = true;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--encoding") && i + 1 < argc)
             encoding_name = argv[++i];
         else if (!strcmp(argv[i], "--vectors"))
             vectors = true;
+        else if (!strcmp(argv[i], "--no-infer-chords"))
+            infer = false;
         else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "nn-train encode: unknown option %s\n", argv[i]);
             return 2;
@@ -202,6 +291,16 @@ int command_encode(int argc, char **argv)
         music_seq_free(&seq);
         return status;
     }
+    int added = 0;
+    if (enc.kind == KIND_IMPROV) {
+        if (pipeline_chord_file(path, &seq, &added, why) != MUSIC_OK) {
+            fprintf(stderr, "nn-train: %s\n", why);
+            music_seq_free(&seq);
+            return 1;
+        }
+        if (added)
+            printf("# %d chord symbols from the .chords file beside %s\n", added, path);
+    }
     music_seq *pieces = NULL;
     int count = 0, status = 0;
     if (pipeline_split(&enc, &seq, &pieces, &count, why) != MUSIC_OK) {
@@ -216,6 +315,8 @@ int command_encode(int argc, char **argv)
             status |= encode_drums(&enc, &pieces[p], vectors, why);
         else if (enc.kind == KIND_PERFORMANCE)
             status |= encode_performance(&enc, &pieces[p], vectors, why);
+        else if (enc.kind == KIND_IMPROV)
+            status |= encode_lead_sheets(&enc, &pieces[p], vectors, infer, why);
         else
             status |= encode_melodies(&enc, &pieces[p], vectors, why);
     }

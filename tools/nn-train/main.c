@@ -9,9 +9,10 @@
 
 void nn_train_usage(FILE *to)
 {
-    fputs("usage: nn-train encode --encoding NAME [--vectors] FILE.mid\n"
+    fputs("usage: nn-train encode --encoding NAME [--vectors] [--no-infer-chords] FILE.mid\n"
           "       nn-train data --encoding NAME --out FILE.nnd [--eval-percent P] [--transpose LO:HI]\n"
-          "                     [--dedupe-mb MB] [--jobs N] FOLDER...\n"
+          "                     [--dedupe-mb MB] [--jobs N] [--no-infer-chords] FOLDER...\n"
+          "       nn-train baseline --data FILE.nnd [--order N] [--json]\n"
           "\n"
           "Runs Magenta's data pipeline for one encoding on a MIDI file and prints one step per\n"
           "line: the step, the event, its class index, and with --vectors the model's input\n"
@@ -22,12 +23,21 @@ void nn_train_usage(FILE *to)
           "  drum_kit                                           Drums RNN (4 steps per quarter)\n"
           "  performance, performance_with_dynamics             Performance RNN (100 steps/s)\n"
           "  piano_genie                                        Piano Genie's keys and time bins\n"
+          "  basic_improv, attention_improv, chord_pitches_improv\n"
+          "                                                     Improv RNN: melody given chords\n"
           "\n"
           "data walks the folders for *.mid and *.midi, splits each file as Magenta's pipeline does\n"
           "(on tempo and time-signature changes; Performance RNN every 30 s), extracts, de-duplicates\n"
           "and writes each sequence's one-hot classes to FILE.nnd (format: tools/DATASET.md). A file\n"
           "goes to eval (default 10%) by a hash of its path below the folder. Training data is\n"
-          "transposed as Magenta does (performance: -3..3; others: none) unless --transpose.\n",
+          "transposed as Magenta does (performance: -3..3; others: none) unless --transpose.\n"
+          "Improv: chord symbols come from FILE.chords beside FILE.mid when there is one, else are\n"
+          "inferred (note_seq's chord_inference; --no-infer-chords skips such files instead); every\n"
+          "lead sheet is written in all 12 keys (-6..5), evaluation ones too, as Magenta does.\n"
+          "\n"
+          "baseline fits interpolated Kneser-Ney n-gram models of orders 1..N (default 5) to the\n"
+          "training records' label sequences and prints each one's evaluation NLL (nats per step),\n"
+          "accuracy and perplexity: the score a trained model should beat.\n",
           to);
 }
 
@@ -42,6 +52,12 @@ int main(int argc, char **argv)
         return command_encode(argc - 2, argv + 2);
     if (argc >= 2 && !strcmp(argv[1], "data"))
         return command_data(argc - 2, argv + 2);
+    if (argc >= 2 && !strcmp(argv[1], "baseline"))
+        return command_baseline(argc - 2, argv + 2);
+    if (argc >= 2 && (!strcmp(argv[1], "melody") || !strcmp(argv[1], "drums") || !strcmp(argv[1], "improv")))
+        return command_train(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "bench"))
+        return command_bench(argc - 1, argv + 1);
     nn_train_usage(stderr);
     return 2;
 }

@@ -25,6 +25,16 @@ bool encoding_find(const char *name, encoding *enc)
         enc->input_size = enc->num_classes;
     } else if (!strcmp(name, "piano_genie")) {
         enc->kind = KIND_GENIE;
+    } else if (!strcmp(name, "basic_improv") || !strcmp(name, "attention_improv") ||
+               !strcmp(name, "chord_pitches_improv")) {
+        /* improv_rnn_model.default_configs: the melody half over [48, 84) without key
+         * transposition (transpose_to_key None), KeyMelodyEncoderDecoder for attention_improv */
+        enc->kind = KIND_IMPROV;
+        enc->chords = name[0] == 'c' ? CHORDS_PITCHES : CHORDS_TRIAD;
+        music_melody_encoder_init(&enc->melody, name[0] == 'a' ? MUSIC_MELODY_ENCODING_KEY : MUSIC_MELODY_ENCODING_ONEHOT,
+                                  48, 84);
+        enc->input_size = chord_encoding_size(enc->chords) + music_melody_encoder_input_size(&enc->melody);
+        enc->num_classes = 2 + enc->melody.max_note - enc->melody.min_note;
     } else if (strcmp(name, "music_vae") && music_melody_encoder_for_config(&enc->melody, name) == MUSIC_OK) {
         enc->kind = KIND_MELODY;
         enc->input_size = music_melody_encoder_input_size(&enc->melody);
@@ -56,10 +66,10 @@ music_status pipeline_quantize(const encoding *enc, music_seq *seq, char *why)
     return music_seq_quantize_relative(seq, 4, why);
 }
 
-music_status pipeline_melodies(const encoding *enc, const music_seq *seq, melody_batch *batch, char *why)
+/* Every melody `options` extracts, into a batch (its events buffer allocated here). */
+static music_status extract_melodies(const music_seq *seq, const music_melody_options *options, melody_batch *batch,
+                                     char *why)
 {
-    music_melody_options options;
-    music_melody_options_melody_rnn(&options);
     /* Room for every instrument's melodies (each as long as the sequence, plus building room);
      * grown when the extractor still reports it full. */
     int instruments = 1;
@@ -77,7 +87,7 @@ music_status pipeline_melodies(const encoding *enc, const music_seq *seq, melody
             return MUSIC_ERR_MEMORY;
         memset(batch->melodies, 0, sizeof batch->melodies);
         memset(&batch->stats, 0, sizeof batch->stats);
-        st = music_melody_extract(seq, &options, batch->events, (int)capacity, batch->melodies, MAX_MELODIES, &count,
+        st = music_melody_extract(seq, options, batch->events, (int)capacity, batch->melodies, MAX_MELODIES, &count,
                                   &batch->stats, why);
         if (st == MUSIC_ERR_FULL && count > MAX_MELODIES)
             break; /* more melodies than the batch holds: keep the first MAX_MELODIES */
@@ -91,6 +101,16 @@ music_status pipeline_melodies(const encoding *enc, const music_seq *seq, melody
     batch->count = count < MAX_MELODIES ? count : MAX_MELODIES;
     while (batch->count > 0 && !batch->melodies[batch->count - 1].events)
         batch->count--;
+    return MUSIC_OK;
+}
+
+music_status pipeline_melodies(const encoding *enc, const music_seq *seq, melody_batch *batch, char *why)
+{
+    music_melody_options options;
+    music_melody_options_melody_rnn(&options);
+    music_status st = extract_melodies(seq, &options, batch, why);
+    if (st != MUSIC_OK)
+        return st;
     for (int m = 0; m < batch->count; m++)
         batch->shifts[m] = music_melody_squash(&batch->melodies[m], enc->melody.min_note, enc->melody.max_note,
                                                enc->melody.transpose_to_key);
@@ -121,4 +141,169 @@ void performances_free(music_performance *perfs, int count)
     for (int p = 0; p < count; p++)
         music_performance_free(&perfs[p]);
     free(perfs);
+}
+
+/* ---- Improv RNN ------------------------------------------------------------------------------ */
+
+music_status pipeline_lead_sheets(const encoding *enc, const music_seq *seq, lead_sheet_batch *batch, char *why)
+{
+    (void)enc;
+    music_melody_options options;
+    music_melody_options_melody_rnn(&options);
+    options.min_unique_pitches = 3; /* LeadSheetExtractor's; the rest as MelodyExtractor's */
+    memset(batch, 0, sizeof *batch);
+    music_status st = extract_melodies(seq, &options, &batch->melodies, why);
+    if (st != MUSIC_OK)
+        return st;
+    size_t total = 0;
+    for (int m = 0; m < batch->melodies.count; m++) {
+        batch->offset[m] = (int)total;
+        total += (size_t)batch->melodies.melodies[m].length;
+    }
+    batch->names = calloc(total + 1, sizeof *batch->names);
+    batch->words = calloc(total + 1, sizeof *batch->words);
+    if (!batch->names || !batch->words)
+        return MUSIC_ERR_MEMORY;
+    for (int m = 0; m < batch->melodies.count; m++) {
+        const music_melody *mel = &batch->melodies.melodies[m];
+        const char **names = batch->names + batch->offset[m];
+        uint32_t *words = batch->words + batch->offset[m];
+        if (mel->length < 1 || mel->end_step - mel->start_step != mel->length)
+            continue; /* LeadSheet's MelodyChordsMismatchError; extraction never makes these */
+        char chord_why[MUSIC_MESSAGE_SIZE];
+        st = music_chords_extract(seq, mel->start_step, mel->end_step, names, chord_why);
+        if (st == MUSIC_ERR_MALFORMED) { /* extract_chords_for_melodies: no progression */
+            batch->stats.coincident_chords++;
+            continue;
+        }
+        if (st != MUSIC_OK) {
+            snprintf(why, MUSIC_MESSAGE_SIZE, "%s", chord_why);
+            return st;
+        }
+        bool any_chord = false, parsed = true;
+        for (int i = 0; i < mel->length && parsed; i++) {
+            music_chord chord;
+            parsed = music_chord_parse(names[i], &chord, chord_why) == MUSIC_OK;
+            words[i] = chord_word(&chord);
+            any_chord |= !chord.no_chord;
+        }
+        if (!parsed)
+            batch->stats.bad_chord_symbols++;
+        else if (!any_chord)
+            batch->stats.only_no_chord++;
+        else
+            batch->usable[m] = true;
+    }
+    return MUSIC_OK;
+}
+
+void lead_sheets_free(lead_sheet_batch *batch)
+{
+    free(batch->melodies.events);
+    free(batch->names);
+    free(batch->words);
+    batch->melodies.events = NULL;
+    batch->names = NULL;
+    batch->words = NULL;
+}
+
+void lead_sheet_transposed(const encoding *enc, const lead_sheet_batch *batch, int m, int amount, int *events,
+                           uint32_t *words)
+{
+    const music_melody *mel = &batch->melodies.melodies[m];
+    music_melody moved = *mel;
+    moved.events = events;
+    moved.capacity = mel->length;
+    memcpy(events, mel->events, (size_t)mel->length * sizeof *events);
+    music_melody_transpose(&moved, amount, 0, 128);
+    music_melody_squash(&moved, enc->melody.min_note, enc->melody.max_note, -1);
+    if (words)
+        for (int i = 0; i < mel->length; i++)
+            words[i] = chord_word_transpose(batch->words[batch->offset[m] + i], amount);
+}
+
+music_status pipeline_infer_chords(music_seq *seq, char *why)
+{
+    music_chord_inference_params params;
+    music_chord_inference_defaults(&params);
+    return music_chords_infer(seq, &params, why);
+}
+
+/* Seconds at a position in quarter notes, through the tempo map (120 qpm before the first). */
+static double quarters_to_seconds(const music_seq *seq, double quarters)
+{
+    double time = 0.0, at = 0.0, qpm = 120.0;
+    for (int i = 0; i < seq->tempos.count; i++) {
+        const music_tempo *tempo = &seq->tempos.items[i];
+        if (tempo->time < time)
+            continue;
+        double reached = at + (tempo->time - time) * qpm / 60.0;
+        if (reached > quarters)
+            break;
+        time = tempo->time;
+        at = reached;
+        qpm = tempo->qpm;
+    }
+    return time + (quarters - at) * 60.0 / qpm;
+}
+
+music_status pipeline_chord_file(const char *midi_path, music_seq *seq, int *added, char *why)
+{
+    *added = 0;
+    size_t n = strlen(midi_path);
+    const char *dot = strrchr(midi_path, '.'), *slash = strrchr(midi_path, '/');
+    size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - midi_path) : n;
+    char *path = malloc(stem + 8);
+    if (!path)
+        return MUSIC_ERR_MEMORY;
+    memcpy(path, midi_path, stem);
+    memcpy(path + stem, ".chords", 8);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        free(path);
+        return MUSIC_OK;
+    }
+    /* One time signature for the whole file: bars have one length. */
+    int numerator = 4, denominator = 4;
+    for (int i = 0; i < seq->time_signatures.count; i++) {
+        const music_time_signature *ts = &seq->time_signatures.items[i];
+        if (i == 0) {
+            numerator = ts->numerator;
+            denominator = ts->denominator;
+        } else if (ts->numerator != numerator || ts->denominator != denominator) {
+            snprintf(why, MUSIC_MESSAGE_SIZE, "%s: the MIDI file changes time signature; bars are ambiguous", path);
+            fclose(f);
+            free(path);
+            return MUSIC_ERR_UNSUPPORTED;
+        }
+    }
+    double quarters_per_bar = numerator * 4.0 / denominator;
+    char line[256];
+    music_status st = MUSIC_OK;
+    for (int number = 1; st == MUSIC_OK && fgets(line, sizeof line, f); number++) {
+        char *end = line + strcspn(line, "\r\n");
+        *end = '\0';
+        if (line[0] == '#' || line[0] == '\0')
+            continue;
+        char *tab = strchr(line, '\t'), *rest = NULL;
+        long bar = tab ? strtol(line, &rest, 10) : 0;
+        const char *name = tab ? tab + 1 : "";
+        if (!tab || rest != tab || bar < 1 || bar > 1000000 || !*name || strlen(name) > MUSIC_CHORD_NAME_MAX) {
+            snprintf(why, MUSIC_MESSAGE_SIZE, "%s:%d: expected \"bar<TAB>chord\" (bars from 1)", path, number);
+            st = MUSIC_ERR_MALFORMED;
+        } else if ((st = music_seq_add_chord(seq, quarters_to_seconds(seq, (double)(bar - 1) * quarters_per_bar), name)) ==
+                   MUSIC_OK) {
+            (*added)++;
+        }
+    }
+    fclose(f);
+    free(path);
+    /* the chords by time, stably (the notes keep the reader's order) */
+    for (int i = 1; i < seq->chords.count; i++)
+        for (int j = i; j > 0 && seq->chords.items[j - 1].time > seq->chords.items[j].time; j--) {
+            music_chord_symbol t = seq->chords.items[j];
+            seq->chords.items[j] = seq->chords.items[j - 1];
+            seq->chords.items[j - 1] = t;
+        }
+    return st;
 }

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Reproduces one of the starter models shipped in presets/ from a fresh Debian 12 machine:
+# installs and builds, fetches the Debian MIDI corpora (tools/fetch-corpora.sh), makes the
+# dataset, scores the n-gram baseline on the same split, trains with nn-train and writes the
+# model card presets/CONFIG.md next to presets/CONFIG.nnm (with its log .csv and curve .svg).
+#
+#   tools/recipes/train-starter.sh basic_rnn|attention_rnn|drum_kit|chord_pitches_improv [nn-train options]
+#
+# Extra options go to `nn-train melody|drums|improv` after the recipe's own (so they win).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+config=${1:?usage: tools/recipes/train-starter.sh CONFIG [nn-train options]}
+shift
+case "$config" in
+  basic_rnn|mono_rnn|lookback_rnn|attention_rnn) command=melody ;;
+  drum_kit) command=drums ;;
+  basic_improv|attention_improv|chord_pitches_improv) command=improv ;;
+  *) echo "train-starter: no recipe for '$config'" >&2; exit 2 ;;
+esac
+# The recipe's choices beyond Magenta's preset: epochs and early stopping (the corpora are
+# small, so the eval loss decides when to stop), and the seed.
+recipe_options=(--epochs 60 --patience 6 --seed 1)
+
+build=build/release
+tools/install-deps.sh demo
+[ -d "$build" ] || meson setup "$build" --buildtype=release >/dev/null
+ninja -C "$build" >/dev/null
+train=$build/tools/nn-train
+tools/fetch-corpora.sh
+mkdir -p data/datasets presets
+dataset=data/datasets/$config.nnd
+"$train" data --encoding "$config" --out "$dataset" data/corpora/midi 2> "data/datasets/$config.data.txt"
+cat "data/datasets/$config.data.txt"
+"$train" baseline --data "$dataset" --order 8 --json > "data/datasets/$config.baseline.json"
+"$train" baseline --data "$dataset" --order 8
+model=presets/$config.nnm
+start=$(date +%s)
+"$train" "$command" --config "$config" --data "$dataset" --out "$model" "${recipe_options[@]}" "$@" \
+  2>&1 | tee "data/datasets/$config.train.txt"
+seconds=$(( $(date +%s) - start ))
+tools/recipes/model-card.sh "$config" "$dataset" "$model" "$seconds" "${recipe_options[*]} $*" > "presets/$config.md"
+echo "wrote $model and its model card presets/$config.md"
