@@ -307,9 +307,10 @@ const float *nn_rnn_step_class(nn_rnn *rnn, int index);
 
 /* ---- Training ------------------------------------------------------------------------------ */
 
-/* Forward and backward passes for training (the nn-train tool), in the manner of llm.c: plain
- * loops on row-major f32 arrays in TensorFlow's layout (kernels [in, out]), explicit shapes,
- * no allocation. Every backward pass ADDS into its gradients (dx, dW, db), so the caller
+/* Forward and backward passes for training (the nn-train tool), in the manner of llm.c:
+ * functions on row-major f32 arrays in TensorFlow's layout (kernels [in, out]), explicit shapes,
+ * no allocation; the products go through nn_train_gemm (packed SIMD, single-threaded: nn-train
+ * runs one batch shard per thread). Every backward pass ADDS into its gradients (dx, dW, db), so the caller
  * zeroes them once per batch. Packing into nn_matrix happens only at export, via nn_writer.
  * Sequences are time-major: x[T, B, in], mask[T, B] with 1 for a real step and 0 for padding;
  * a NULL mask means every step is real. Not real-time code. */

@@ -61,7 +61,8 @@ enum { CLASS_STEPS = 1000, LAYER_ROUNDS = 50 };
 
 typedef struct fixture {
     nn_model *model;
-    nn_rnn *melody, *second; /* two instances of one model, as two plugin instances */
+    nn_model *attention_model; /* the same with Magenta's attention wrapper on the first cell */
+    nn_rnn *melody, *second; /* two plugin instances: Melody RNN, and one with attention */
     nn_sampler *sampler;
     nn_matrix *dense_f32, *dense_f16, *table, *lstm_kernel, *gru_gates, *gru_candidate;
     nn_lstm_cell lstm;
@@ -122,8 +123,9 @@ static bool add_random_tensor(nn_writer *w, const char *name, nn_dtype dtype, in
     return ok;
 }
 
-/* An event RNN file like Melody RNN's, its second LSTM layer stored as f16. */
-static bool write_model_file(const char *path)
+/* An event RNN file like Melody RNN's, its second LSTM layer stored as f16; with attn_length
+ * > 0 like attention_rnn's, the first cell wrapped in Magenta's attention. */
+static bool write_model_file(const char *path, int attn_length)
 {
     nn_writer *w = NULL;
     if (!check(nn_writer_new(NN_KIND_EVENT_RNN, &w), "nn_writer_new"))
@@ -138,6 +140,16 @@ static bool write_model_file(const char *path)
               add_random_tensor(w, "rnn/cell_1/bias", NN_F16, 4 * UNITS, 0) &&
               add_random_tensor(w, "output/kernel", NN_F32, UNITS, CLASSES) &&
               add_random_tensor(w, "output/bias", NN_F32, CLASSES, 0);
+    if (ok && attn_length > 0)
+        ok = check(nn_writer_set_int(w, "attn_length", attn_length), "attn_length") &&
+             add_random_tensor(w, "rnn/cell_0/attention/input_kernel", NN_F16, INPUT + UNITS, INPUT) &&
+             add_random_tensor(w, "rnn/cell_0/attention/input_bias", NN_F32, INPUT, 0) &&
+             add_random_tensor(w, "rnn/cell_0/attention/attn_w", NN_F32, UNITS, UNITS) &&
+             add_random_tensor(w, "rnn/cell_0/attention/attn_v", NN_F32, UNITS, 0) &&
+             add_random_tensor(w, "rnn/cell_0/attention/query_kernel", NN_F32, 2 * UNITS, UNITS) &&
+             add_random_tensor(w, "rnn/cell_0/attention/query_bias", NN_F32, UNITS, 0) &&
+             add_random_tensor(w, "rnn/cell_0/attention/output_kernel", NN_F16, 2 * UNITS, UNITS) &&
+             add_random_tensor(w, "rnn/cell_0/attention/output_bias", NN_F32, UNITS, 0);
     if (ok && nn_writer_save(w, path, why) != NN_OK) {
         fprintf(stderr, "rt_host: %s\n", why);
         ok = false;
@@ -156,8 +168,14 @@ static bool load_model(fixture *f)
         return false;
     }
     snprintf(path, sizeof path, "%s/melody.nnm", dir);
-    bool ok = write_model_file(path);
+    bool ok = write_model_file(path, 0);
     if (ok && nn_model_load(path, &f->model, why) != NN_OK) {
+        fprintf(stderr, "rt_host: %s\n", why);
+        ok = false;
+    }
+    unlink(path);
+    ok = ok && write_model_file(path, 40);
+    if (ok && nn_model_load(path, &f->attention_model, why) != NN_OK) {
         fprintf(stderr, "rt_host: %s\n", why);
         ok = false;
     }
@@ -172,7 +190,7 @@ static bool fixture_make(fixture *f)
     char why[NN_MESSAGE_SIZE];
     if (!load_model(f))
         return false;
-    if (nn_rnn_new(f->model, &f->melody, why) != NN_OK || nn_rnn_new(f->model, &f->second, why) != NN_OK) {
+    if (nn_rnn_new(f->model, &f->melody, why) != NN_OK || nn_rnn_new(f->attention_model, &f->second, why) != NN_OK) {
         fprintf(stderr, "rt_host: %s\n", why);
         return false;
     }
@@ -227,6 +245,7 @@ static void fixture_free(fixture *f)
     nn_rnn_free(f->second);
     nn_rnn_free(f->melody);
     nn_model_free(f->model);
+    nn_model_free(f->attention_model);
     nn_matrix *matrices[] = {f->dense_f32, f->dense_f16, f->table, f->lstm_kernel, f->gru_gates, f->gru_candidate};
     for (size_t i = 0; i < sizeof matrices / sizeof *matrices; i++)
         nn_matrix_free(matrices[i]);
