@@ -200,6 +200,11 @@ def main():
     p = run(['melody', '--data', melody, '--out', m1, '--resume', m2], tool, expect=None)
     check(p.returncode != 0 and 'checkpoint' in p.stderr and m2 in p.stderr,
           'resuming from a model file that is not a checkpoint is refused: ' + p.stderr.strip()[:200])
+    broken = os.path.join(work, 'broken.ckpt')
+    with open(broken, 'wb') as f:
+        f.write(read(cut + '.ckpt')[:5000])
+    p = run(['melody', '--data', melody, '--out', m1, '--resume', broken], tool, expect=None)
+    check(p.returncode != 0 and 'broken.ckpt' in p.stderr, 'a truncated checkpoint is refused: ' + p.stderr.strip()[:200])
     p = run(['melody', '--data', melody, '--out', m1, '--config', 'mono_rnn'], tool, expect=None)
     check(p.returncode != 0 and 'mono_rnn' in p.stderr, 'a configuration of another encoding is refused')
     p = run(['melody', '--data', melody, '--out', m1, '--keep-prob', '7'], tool, expect=None)

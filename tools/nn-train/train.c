@@ -321,6 +321,31 @@ typedef struct run_state {
     double best_eval, seconds;
 } run_state;
 
+/* The checkpoint's numbers, written and read from these lists: (hyperparameter, INT or FLOAT,
+ * where the value lives). The run's set-up, then where it stands. */
+#define SETUP_FIELDS(X, o)                                                                                 \
+    X("input_size", INT, (o)->model.input) X("num_classes", INT, (o)->model.classes)                      \
+    X("num_layers", INT, (o)->model.layers) X("attn_length", INT, (o)->model.attn_length)                 \
+    X("forget_bias", FLOAT, (o)->model.forget_bias) X("keep_prob", FLOAT, (o)->model.keep_prob)           \
+    X("batch", INT, (o)->batch) X("shard", INT, (o)->shard) X("clip_norm", FLOAT, (o)->clip_norm)         \
+    X("learning_rate", FLOAT, (o)->learning_rate) X("schedule", INT, (o)->schedule)                       \
+    X("decay_steps", INT, (o)->decay_steps) X("decay_rate", FLOAT, (o)->decay_rate)                       \
+    X("warmup", INT, (o)->warmup) X("seed", INT, (o)->seed)
+#define STATE_FIELDS(X, s)                                                                                 \
+    X("step", INT, (s)->step) X("epoch", INT, (s)->epoch) X("batch_in_epoch", INT, (s)->batch_in_epoch)   \
+    X("best_epoch", INT, (s)->best_epoch) X("bad_epochs", INT, (s)->bad_epochs)                           \
+    X("best_eval", FLOAT, (s)->best_eval) X("seconds", FLOAT, (s)->seconds)
+
+#define WRITE_FIELD(name, type, value) WRITE_##type(name, value);
+#define WRITE_INT(name, value) nn_writer_set_int(w, name, (int64_t)(value))
+#define WRITE_FLOAT(name, value) nn_writer_set_float(w, name, (double)(value))
+#define READ_FIELD(name, type, value) (value) = (__typeof__(value))READ_##type(name);
+#define READ_INT(name) nn_model_int(m, name, 0)
+#define READ_FLOAT(name) nn_model_float(m, name, NAN)
+
+/* The units of each layer, one hyperparameter each. */
+static void units_name(int layer, char *name, size_t size) { snprintf(name, size, "units_%d", layer); }
+
 static int save_checkpoint(const options *o, trainer *t, const run_state *s, const history *h, const char *path,
                            const char *encoding_name, char *why)
 {
@@ -331,32 +356,12 @@ static int save_checkpoint(const options *o, trainer *t, const run_state *s, con
     nn_writer_set_string(w, "command", o->command);
     nn_writer_set_string(w, "config", o->config);
     nn_writer_set_string(w, "encoding", encoding_name);
-    nn_writer_set_int(w, "input_size", o->model.input);
-    nn_writer_set_int(w, "num_classes", o->model.classes);
-    nn_writer_set_int(w, "num_layers", o->model.layers);
+    SETUP_FIELDS(WRITE_FIELD, o)
+    STATE_FIELDS(WRITE_FIELD, s)
     for (int l = 0; l < o->model.layers; l++) {
-        snprintf(name, sizeof name, "units_%d", l);
+        units_name(l, name, sizeof name);
         nn_writer_set_int(w, name, o->model.units[l]);
     }
-    nn_writer_set_int(w, "attn_length", o->model.attn_length);
-    nn_writer_set_float(w, "forget_bias", o->model.forget_bias);
-    nn_writer_set_float(w, "keep_prob", o->model.keep_prob);
-    nn_writer_set_int(w, "batch", o->batch);
-    nn_writer_set_int(w, "shard", o->shard);
-    nn_writer_set_float(w, "clip_norm", o->clip_norm);
-    nn_writer_set_float(w, "learning_rate", o->learning_rate);
-    nn_writer_set_int(w, "schedule", o->schedule);
-    nn_writer_set_int(w, "decay_steps", o->decay_steps);
-    nn_writer_set_float(w, "decay_rate", o->decay_rate);
-    nn_writer_set_int(w, "warmup", o->warmup);
-    nn_writer_set_int(w, "seed", (int64_t)o->seed);
-    nn_writer_set_int(w, "step", s->step);
-    nn_writer_set_int(w, "epoch", s->epoch);
-    nn_writer_set_int(w, "batch_in_epoch", s->batch_in_epoch);
-    nn_writer_set_int(w, "best_epoch", s->best_epoch);
-    nn_writer_set_int(w, "bad_epochs", s->bad_epochs);
-    nn_writer_set_float(w, "best_eval", s->best_eval);
-    nn_writer_set_float(w, "seconds", s->seconds);
     const nn_train_tensor *tensors;
     int count = trainer_tensors(t, &tensors);
     const float *arrays[3] = {trainer_params(t), trainer_adam_m(t), trainer_adam_v(t)};
@@ -418,26 +423,21 @@ static int read_checkpoint_setup(const char *path, options *o, const char *encod
     static char config[NN_HPARAM_STRING_MAX + 1];
     snprintf(config, sizeof config, "%s", nn_model_string(m, "config", ""));
     o->config = config;
-    o->model.input = (int)nn_model_int(m, "input_size", 0);
-    o->model.classes = (int)nn_model_int(m, "num_classes", 0);
-    o->model.layers = (int)nn_model_int(m, "num_layers", 0);
+    message[0] = 0;
+    SETUP_FIELDS(READ_FIELD, o)
     for (int l = 0; l < o->model.layers && l < NN_TRAIN_MAX_LAYERS; l++) {
         char name[32];
-        snprintf(name, sizeof name, "units_%d", l);
+        units_name(l, name, sizeof name);
         o->model.units[l] = (int)nn_model_int(m, name, 0);
     }
-    o->model.attn_length = (int)nn_model_int(m, "attn_length", 0);
-    o->model.forget_bias = (float)nn_model_float(m, "forget_bias", 1.0);
-    o->model.keep_prob = (float)nn_model_float(m, "keep_prob", 1.0);
-    o->batch = (int)nn_model_int(m, "batch", 0);
-    o->shard = (int)nn_model_int(m, "shard", 0);
-    o->clip_norm = (float)nn_model_float(m, "clip_norm", 0);
-    o->learning_rate = (float)nn_model_float(m, "learning_rate", 0);
-    o->schedule = (schedule)nn_model_int(m, "schedule", 0);
-    o->decay_steps = (int)nn_model_int(m, "decay_steps", 0);
-    o->decay_rate = (float)nn_model_float(m, "decay_rate", 1);
-    o->warmup = (int)nn_model_int(m, "warmup", 0);
-    o->seed = (uint64_t)nn_model_int(m, "seed", 1);
+    /* Whatever wrote it, the set-up must make sense before anything is sized by it. */
+    if (nn_train_event_rnn_check(&o->model, message) != NN_OK || o->batch < 1 || o->shard < 1 ||
+        !(o->learning_rate > 0) || !(o->clip_norm >= 0)) {
+        snprintf(why, WHY_SIZE, "%.200s: the checkpoint's set-up is damaged (%.250s)", path,
+                 message[0] ? message : "batch, shard, learning rate or clip norm out of range");
+        nn_model_free(m);
+        return -1;
+    }
     *out = m;
     return 0;
 }
@@ -465,13 +465,7 @@ static int restore_checkpoint(const char *path, const nn_model *m, trainer *t, r
             memcpy(arrays[a] + tensors[k].offset, nn_model_tensor_data(m, found),
                    (size_t)tensors[k].rows * tensors[k].cols * sizeof(float));
         }
-    s->step = nn_model_int(m, "step", 0);
-    s->epoch = (int)nn_model_int(m, "epoch", 0);
-    s->batch_in_epoch = nn_model_int(m, "batch_in_epoch", 0);
-    s->best_epoch = (int)nn_model_int(m, "best_epoch", -1);
-    s->bad_epochs = (int)nn_model_int(m, "bad_epochs", 0);
-    s->best_eval = nn_model_float(m, "best_eval", INFINITY);
-    s->seconds = nn_model_float(m, "seconds", 0);
+    STATE_FIELDS(READ_FIELD, s)
     for (int i = 0; i < nn_model_tensor_count(m); i++) {
         nn_tensor_info info;
         nn_model_tensor(m, i, &info);
