@@ -122,13 +122,14 @@ int team_new(int *argc, char ***argv, int threads, team **out, char *why)
         }
         for (int i = 1; i < t->threads; i++) {
             worker_arg *arg = malloc(sizeof *arg);
+            if (arg)
+                *arg = (worker_arg){t, i}; /* before the thread starts reading it */
             if (!arg || pthread_create(&t->ids[i], NULL, worker, arg)) {
-                free(arg);
-                t->threads = i; /* the ones started are stopped by team_free */
-                team_free(t);
-                return snprintf(why, WHY_SIZE, "cannot start thread %d of %d", i + 1, threads), -1;
+                /* The threads already started wait at a barrier sized for all of them: they
+                 * cannot be stopped cleanly, and nothing has been written yet. */
+                fprintf(stderr, "nn-train: cannot start thread %d of %d: out of resources\n", i + 1, threads);
+                exit(1);
             }
-            *arg = (worker_arg){t, i};
         }
     }
     *out = t;
