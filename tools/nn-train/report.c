@@ -139,7 +139,10 @@ static void fill_svg(FILE *f, const void *ctx)
     y0 = floor(y0 / ys) * ys, y1 = ceil(y1 / ys) * ys;
     fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' font-family='sans-serif' font-size='12'>\n", W, H);
     fprintf(f, "<rect width='%d' height='%d' fill='white'/>\n", W, H);
-    fprintf(f, "<text x='%d' y='24' font-size='15'>%s</text>\n", LEFT, p->title);
+    fprintf(f, "<text x='%d' y='24' font-size='15'>", LEFT);
+    for (const char *c = p->title; *c; c++) /* the title holds a file name: escape XML */
+        fputs(*c == '<' ? "&lt;" : *c == '>' ? "&gt;" : *c == '&' ? "&amp;" : *c == '\'' ? "&apos;" : (char[2]){*c, 0}, f);
+    fputs("</text>\n", f);
     for (double y = y0; y <= y1 + ys / 2; y += ys) {
         double py = TOP + (y1 - y) / (y1 - y0) * (H - TOP - BOTTOM);
         fprintf(f, "<line x1='%d' x2='%d' y1='%.1f' y2='%.1f' stroke='#ddd'/>\n", LEFT, W - RIGHT, py, py);

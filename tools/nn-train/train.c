@@ -644,6 +644,9 @@ int command_train(int argc, char **argv)
     path_with(o.out, ".ckpt", ckpt_path, sizeof ckpt_path);
     path_with(o.out, ".csv", csv_path, sizeof csv_path);
     path_with(o.out, ".svg", svg_path, sizeof svg_path);
+    char title[300];
+    const char *base = strrchr(o.out, '/');
+    snprintf(title, sizeof title, "%s: %.200s", o.config, base ? base + 1 : o.out);
     int64_t per_epoch = (n_train + o.batch - 1) / o.batch;
     int64_t total_steps = o.max_steps ? o.max_steps : per_epoch * o.epochs;
     if (info) {
@@ -752,7 +755,7 @@ int command_train(int argc, char **argv)
             at.epoch++, at.batch_in_epoch = 0;
         at.seconds = now() - started;
         if (lead && (save_checkpoint(&o, t, &at, &h, ckpt_path, encoding_name, why) ||
-                     history_write_csv(&h, csv_path, why) || history_write_svg(&h, o.out, svg_path, why))) {
+                     history_write_csv(&h, csv_path, why) || history_write_svg(&h, title, svg_path, why))) {
             fprintf(stderr, "nn-train: %s\n", why);
             goto done;
         }
