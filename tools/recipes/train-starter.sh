@@ -21,8 +21,9 @@ esac
 # corpora are small, so the eval loss decides), sized to this 2-core machine, and the seed.
 # Batches of 32 in shards of 16 give four times Magenta's updates per epoch on this little data.
 case "$config" in
-  drum_kit) recipe_options=(--batch 32 --shard 16 --learning-rate 0.002 --epochs 15 --patience 3 --seed 1) ;;
-  *improv) recipe_options=(--batch 64 --shard 32 --learning-rate 0.002 --steps 1200 --patience 2 --seed 1) ;;
+  drum_kit) recipe_options=(--batch 32 --shard 16 --learning-rate 0.002 --epochs 8 --patience 3 --seed 1) ;;
+  *improv) recipe_options=(--batch 64 --shard 32 --learning-rate 0.002 --steps 300 --patience 2 --seed 1) ;;
+  attention_rnn) recipe_options=(--batch 32 --shard 16 --learning-rate 0.002 --epochs 20 --patience 4 --seed 1) ;;
   *) recipe_options=(--batch 32 --shard 16 --learning-rate 0.002 --epochs 40 --patience 4 --seed 1) ;;
 esac
 
