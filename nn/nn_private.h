@@ -8,6 +8,7 @@
 #include "nn.h"
 
 #include <stdbool.h>
+#include <string.h>
 
 /* Weight matrices are stored in panels of NN_PANEL output columns: panel p holds, for every
  * row r, the NN_PANEL values W[r][p*NN_PANEL .. p*NN_PANEL+NN_PANEL-1] contiguously, the last
@@ -90,6 +91,57 @@ extern const nn_kernels *nn_active;
 /* Allocation helpers (never called on a real-time path). */
 void *nn_aligned_alloc(size_t size);
 void nn_aligned_free(void *p);
+
+/* ---- PCG32 (sample.c's sampler, train_layers.c's dropout) ---------------------------------- */
+
+/* PCG32 (XSH RR) as published (pcg32_random_r), scalar: the same seed draws the same numbers on
+ * every CPU and kernel set. */
+typedef struct nn_pcg32 {
+    uint64_t state, increment;
+} nn_pcg32;
+
+static inline uint32_t nn_pcg32_next(nn_pcg32 *g)
+{
+    uint64_t old = g->state;
+    g->state = old * 6364136223846793005ull + g->increment;
+    uint32_t xorshifted = (uint32_t)(((old >> 18u) ^ old) >> 27u);
+    uint32_t rot = (uint32_t)(old >> 59u);
+    return (xorshifted >> rot) | (xorshifted << ((32u - rot) & 31u));
+}
+
+/* pcg32_srandom_r: `seed` picks the starting point, `stream` one of 2^63 independent sequences. */
+static inline void nn_pcg32_seed(nn_pcg32 *g, uint64_t seed, uint64_t stream)
+{
+    g->state = 0;
+    g->increment = (stream << 1u) | 1u;
+    nn_pcg32_next(g);
+    g->state += seed;
+    nn_pcg32_next(g);
+}
+
+/* A uniform in [0, 1) on a 2^-24 grid (the top 24 bits: exact in a float). */
+static inline float nn_pcg32_uniform(nn_pcg32 *g) { return (float)(nn_pcg32_next(g) >> 8) * (1.0f / 16777216.0f); }
+
+/* ---- Rows of a batch (the training passes) ------------------------------------------------- */
+
+/* rows[n, cols] = v[cols] in every row; zeros when v is NULL. */
+static inline void nn_fill_rows(int n, int cols, const float *v, float *rows)
+{
+    for (int r = 0; r < n; r++) {
+        if (v)
+            memcpy(rows + (size_t)r * cols, v, (size_t)cols * sizeof *rows);
+        else
+            memset(rows + (size_t)r * cols, 0, (size_t)cols * sizeof *rows);
+    }
+}
+
+/* sum[cols] += Σ rows of d[n, cols], row by row. */
+static inline void nn_add_rows(int n, int cols, const float *d, float *sum)
+{
+    for (int r = 0; r < n; r++)
+        for (int k = 0; k < cols; k++)
+            sum[k] += d[(size_t)r * cols + k];
+}
 
 /* A matrix whose panel data lives inside a larger block owned by someone else (a model's
  * single weight allocation). `storage` must hold nn_matrix_packed_bytes(rows, cols, dtype). */

@@ -10,29 +10,14 @@
 #include <stdlib.h>
 
 struct nn_sampler {
-    uint64_t state, increment;
+    nn_pcg32 rng;
     int max_classes;
     int *index;   /* candidate classes */
     float *value; /* their scaled logits, then probabilities */
 };
 
-static uint32_t pcg32(nn_sampler *s)
-{
-    uint64_t old = s->state;
-    s->state = old * 6364136223846793005ull + s->increment;
-    uint32_t xorshifted = (uint32_t)(((old >> 18u) ^ old) >> 27u);
-    uint32_t rot = (uint32_t)(old >> 59u);
-    return (xorshifted >> rot) | (xorshifted << ((32u - rot) & 31u));
-}
-
-void nn_sampler_seed(nn_sampler *s, uint64_t seed)
-{
-    s->state = 0;
-    s->increment = (seed << 1u) | 1u;
-    pcg32(s);
-    s->state += seed ^ 0x853c49e6748fea9bull;
-    pcg32(s);
-}
+/* One seed picks both the stream and (mixed with a constant) the starting point. */
+void nn_sampler_seed(nn_sampler *s, uint64_t seed) { nn_pcg32_seed(&s->rng, seed ^ 0x853c49e6748fea9bull, seed); }
 
 nn_status nn_sampler_new(int max_classes, uint64_t seed, nn_sampler **out)
 {
@@ -65,7 +50,7 @@ void nn_sampler_free(nn_sampler *s)
     free(s);
 }
 
-float nn_sampler_uniform(nn_sampler *s) { return (float)(pcg32(s) >> 8) * (1.0f / 16777216.0f); }
+float nn_sampler_uniform(nn_sampler *s) { return nn_pcg32_uniform(&s->rng); }
 
 int nn_argmax(const float *x, int n)
 {

@@ -14,7 +14,7 @@
  * reaches step t, the gradients of out_t and of its projection (accumulated by those later
  * steps into d_out and d_feature) are complete.
  */
-#include "nn.h"
+#include "nn_private.h"
 
 #include <math.h>
 #include <string.h>
@@ -88,21 +88,6 @@ static int older(const float *mask, int batch, int b, int s)
     return s;
 }
 
-/* rows[n, cols] = v[cols] in every row. */
-static void fill_rows(int n, int cols, const float *v, float *rows)
-{
-    for (int r = 0; r < n; r++)
-        memcpy(rows + (size_t)r * cols, v, (size_t)cols * sizeof *rows);
-}
-
-/* sum[cols] += Σ rows of d[n, cols]. */
-static void add_rows(int n, int cols, const float *d, float *sum)
-{
-    for (int r = 0; r < n; r++)
-        for (int k = 0; k < cols; k++)
-            sum[k] += d[(size_t)r * cols + k];
-}
-
 /* th[L, U] = tanh(F[l] + y) over the window of row b at step t, newest state first (the
  * inference runner's order and its tanh, so both round alike): the one place where the cost
  * grows with L, hence the engine's vector tanh. */
@@ -164,13 +149,13 @@ void nn_train_attention_forward(const nn_train_attention *layer, int steps, int 
         float *attns = w.attns + bu, *y = w.y + bu, *a = w.a + (size_t)t * B * L, *o = w.out + bu;
 
         /* x' = [x, attns] · input_kernel + input_bias */
-        fill_rows(B, I, p->input_bias, xp);
+        nn_fill_rows(B, I, p->input_bias, xp);
         nn_train_gemm(NN_GEMM_ACCUMULATE, B, I, I, xt, I, p->input_kernel, I, xp, I);
         if (t)
             nn_train_gemm(NN_GEMM_ACCUMULATE, B, I, U, attns_prev, U, p->input_kernel + (size_t)I * I, I, xp, I);
 
         /* The LSTM cell: gates = [x', h] · kernel + bias */
-        fill_rows(B, G, p->bias, g);
+        nn_fill_rows(B, G, p->bias, g);
         nn_train_gemm(NN_GEMM_ACCUMULATE, B, G, I, xp, I, p->kernel, G, g, G);
         if (t)
             nn_train_gemm(NN_GEMM_ACCUMULATE, B, G, U, h_prev, U, p->kernel + (size_t)I * G, G, g, G);
@@ -195,7 +180,7 @@ void nn_train_attention_forward(const nn_train_attention *layer, int steps, int 
         }
 
         /* y = [c, h] · query_kernel + query_bias: LSTMStateTuple(c, h) flattened, c first. */
-        fill_rows(B, U, p->query_bias, y);
+        nn_fill_rows(B, U, p->query_bias, y);
         nn_train_gemm(NN_GEMM_ACCUMULATE, B, U, U, c, U, p->query_kernel, U, y, U);
         nn_train_gemm(NN_GEMM_ACCUMULATE, B, U, U, h, U, p->query_kernel + (size_t)U * U, U, y, U);
         for (int b = 0; b < B; b++) {
@@ -211,7 +196,7 @@ void nn_train_attention_forward(const nn_train_attention *layer, int steps, int 
 
         /* out = [h, attns] · output_kernel + output_bias; zero on padding. Then its projection
          * through attn_w for the windows of later steps. */
-        fill_rows(B, U, p->output_bias, o);
+        nn_fill_rows(B, U, p->output_bias, o);
         nn_train_gemm(NN_GEMM_ACCUMULATE, B, U, U, h, U, p->output_kernel, U, o, U);
         nn_train_gemm(NN_GEMM_ACCUMULATE, B, U, U, attns, U, p->output_kernel + (size_t)U * U, U, o, U);
         for (int b = 0; b < B; b++)
@@ -294,7 +279,7 @@ void nn_train_attention_backward(const nn_train_attention *layer, int steps, int
         nn_train_gemm(NN_GEMM_TRANS_A | NN_GEMM_ACCUMULATE, U, U, B, h, U, d_o, U, g->output_kernel, U);
         nn_train_gemm(NN_GEMM_TRANS_A | NN_GEMM_ACCUMULATE, U, U, B, attns, U, d_o, U,
                       g->output_kernel + (size_t)U * U, U);
-        add_rows(B, U, d_o, g->output_bias);
+        nn_add_rows(B, U, d_o, g->output_bias);
         nn_train_gemm(NN_GEMM_TRANS_B, B, U, U, d_o, U, p->output_kernel, U, w.dh, U);
         nn_train_gemm(NN_GEMM_TRANS_B, B, U, U, d_o, U, p->output_kernel + (size_t)U * U, U, w.dattns, U);
 
@@ -313,7 +298,7 @@ void nn_train_attention_backward(const nn_train_attention *layer, int steps, int
         /* y = [c, h] · query_kernel + query_bias */
         nn_train_gemm(NN_GEMM_TRANS_A | NN_GEMM_ACCUMULATE, U, U, B, c, U, w.dy, U, g->query_kernel, U);
         nn_train_gemm(NN_GEMM_TRANS_A | NN_GEMM_ACCUMULATE, U, U, B, h, U, w.dy, U, g->query_kernel + (size_t)U * U, U);
-        add_rows(B, U, w.dy, g->query_bias);
+        nn_add_rows(B, U, w.dy, g->query_bias);
         nn_train_gemm(NN_GEMM_TRANS_B, B, U, U, w.dy, U, p->query_kernel, U, w.dc, U);
         nn_train_gemm(NN_GEMM_TRANS_B | NN_GEMM_ACCUMULATE, B, U, U, w.dy, U, p->query_kernel + (size_t)U * U, U, w.dh, U);
 
@@ -341,7 +326,7 @@ void nn_train_attention_backward(const nn_train_attention *layer, int steps, int
         nn_train_gemm(NN_GEMM_TRANS_A | NN_GEMM_ACCUMULATE, I, G, B, xp, I, w.dz, G, g->kernel, G);
         if (t)
             nn_train_gemm(NN_GEMM_TRANS_A | NN_GEMM_ACCUMULATE, U, G, B, h_prev, U, w.dz, G, g->kernel + (size_t)I * G, G);
-        add_rows(B, G, w.dz, g->bias);
+        nn_add_rows(B, G, w.dz, g->bias);
         nn_train_gemm(NN_GEMM_TRANS_B, B, I, G, w.dz, G, p->kernel, G, w.dxp, I);
         nn_train_gemm(NN_GEMM_TRANS_B, B, U, G, w.dz, G, p->kernel + (size_t)I * G, G, w.tmp, U);
         for (int b = 0; b < B; b++)
@@ -353,7 +338,7 @@ void nn_train_attention_backward(const nn_train_attention *layer, int steps, int
         if (t)
             nn_train_gemm(NN_GEMM_TRANS_A | NN_GEMM_ACCUMULATE, U, I, B, attns_prev, U, w.dxp, I,
                           g->input_kernel + (size_t)I * I, I);
-        add_rows(B, I, w.dxp, g->input_bias);
+        nn_add_rows(B, I, w.dxp, g->input_bias);
         if (dx)
             nn_train_gemm(NN_GEMM_TRANS_B | NN_GEMM_ACCUMULATE, B, I, I, w.dxp, I, p->input_kernel, I,
                           dx + (size_t)t * B * I, I);

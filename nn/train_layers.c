@@ -3,7 +3,7 @@
  *
  * Copyright 2026 The magenta-lv2 authors. GPL-3.0-or-later.
  */
-#include "nn.h"
+#include "nn_private.h"
 
 #include <math.h>
 #include <string.h>
@@ -13,30 +13,6 @@ static float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
 
 /* ---- Dropout -------------------------------------------------------------------------------- */
 
-/* PCG32 (XSH RR), the generator of nn/sample.c, seeded as the PCG paper's pcg32_srandom_r:
- * (seed, stream) pick the starting point and one of 2^63 independent sequences. */
-typedef struct pcg32 {
-    uint64_t state, increment;
-} pcg32;
-
-static uint32_t pcg32_next(pcg32 *g)
-{
-    uint64_t old = g->state;
-    g->state = old * 6364136223846793005ull + g->increment;
-    uint32_t xorshifted = (uint32_t)(((old >> 18u) ^ old) >> 27u);
-    uint32_t rot = (uint32_t)(old >> 59u);
-    return (xorshifted >> rot) | (xorshifted << ((32u - rot) & 31u));
-}
-
-static pcg32 pcg32_seeded(uint64_t seed, uint64_t stream)
-{
-    pcg32 g = {0, (stream << 1u) | 1u};
-    pcg32_next(&g);
-    g.state += seed;
-    pcg32_next(&g);
-    return g;
-}
-
 void nn_train_dropout_forward(size_t n, float keep, uint64_t seed, uint64_t stream, float *x, float *mask)
 {
     if (keep >= 1.0f || keep <= 0.0f) {
@@ -45,12 +21,13 @@ void nn_train_dropout_forward(size_t n, float keep, uint64_t seed, uint64_t stre
             mask[k] = m, x[k] *= m;
         return;
     }
-    pcg32 g = pcg32_seeded(seed, stream);
+    /* PCG32, the sampler's generator, seeded as the PCG paper's pcg32_srandom_r(seed, stream);
+     * a value is kept when its uniform (on nn_sampler_uniform's 2^-24 grid) is below keep. */
+    nn_pcg32 g;
+    nn_pcg32_seed(&g, seed, stream);
     float scale = 1.0f / keep;
-    /* A uniform in [0, 1) on a 2^-24 grid (nn_sampler_uniform's): kept when below keep. */
     for (size_t k = 0; k < n; k++) {
-        float u = (float)(pcg32_next(&g) >> 8) * (1.0f / 16777216.0f);
-        mask[k] = u < keep ? scale : 0.0f;
+        mask[k] = nn_pcg32_uniform(&g) < keep ? scale : 0.0f;
         x[k] *= mask[k];
     }
 }
@@ -122,23 +99,6 @@ size_t nn_train_gru_workspace_size(const nn_train_gru *layer, int steps, int bat
     return gru_plan(layer, steps, batch, NULL, NULL);
 }
 
-static void fill_rows(int n, int cols, const float *v, float *rows)
-{
-    for (int r = 0; r < n; r++) {
-        if (v)
-            memcpy(rows + (size_t)r * cols, v, (size_t)cols * sizeof *rows);
-        else
-            memset(rows + (size_t)r * cols, 0, (size_t)cols * sizeof *rows);
-    }
-}
-
-static void add_rows(int n, int cols, const float *d, float *sum)
-{
-    for (int r = 0; r < n; r++)
-        for (int k = 0; k < cols; k++)
-            sum[k] += d[(size_t)r * cols + k];
-}
-
 void nn_train_gru_forward(const nn_train_gru *layer, int steps, int batch, const float *x, const float *mask,
                           const nn_train_gru_params *p, float *h_out, float *work)
 {
@@ -152,7 +112,7 @@ void nn_train_gru_forward(const nn_train_gru *layer, int steps, int batch, const
         float *g = w.gates + 2 * bu, *n = w.n + bu, *h = w.h + bu, *hh = w.hh + bu;
 
         /* [r, u] = sigmoid([x, h_prev] · gate_kernel + gate_bias) */
-        fill_rows(B, 2 * U, p->gate_bias, g);
+        nn_fill_rows(B, 2 * U, p->gate_bias, g);
         nn_train_gemm(NN_GEMM_ACCUMULATE, B, 2 * U, in, xt, in, p->gate_kernel, 2 * U, g, 2 * U);
         if (t)
             nn_train_gemm(NN_GEMM_ACCUMULATE, B, 2 * U, U, h_prev, U, p->gate_kernel + (size_t)in * 2 * U, 2 * U, g,
@@ -161,10 +121,10 @@ void nn_train_gru_forward(const nn_train_gru *layer, int steps, int batch, const
             g[k] = sigmoid(g[k]);
 
         /* n = tanh(x · Wx + b + ...) */
-        fill_rows(B, U, p->candidate_bias, n);
+        nn_fill_rows(B, U, p->candidate_bias, n);
         nn_train_gemm(NN_GEMM_ACCUMULATE, B, U, in, xt, in, Wx, U, n, U);
         if (layer->reset_after) { /* ... + r * (h_prev · Wh + bh) */
-            fill_rows(B, U, p->candidate_hidden_bias, hh);
+            nn_fill_rows(B, U, p->candidate_hidden_bias, hh);
             if (t)
                 nn_train_gemm(NN_GEMM_ACCUMULATE, B, U, U, h_prev, U, Wh, U, hh, U);
             for (int b = 0; b < B; b++)
@@ -231,7 +191,7 @@ void nn_train_gru_backward(const nn_train_gru *layer, int steps, int batch, cons
 
         /* The candidate: x · Wx + b, then the hidden part, which gives dr. */
         nn_train_gemm(NN_GEMM_TRANS_A | NN_GEMM_ACCUMULATE, in, U, B, xt, in, w.dn, U, dWx, U);
-        add_rows(B, U, w.dn, grads->candidate_bias);
+        nn_add_rows(B, U, w.dn, grads->candidate_bias);
         if (dx)
             nn_train_gemm(NN_GEMM_TRANS_B | NN_GEMM_ACCUMULATE, B, in, U, w.dn, U, Wx, U, dx + (size_t)t * B * in, in);
         if (layer->reset_after) {
@@ -244,7 +204,7 @@ void nn_train_gru_backward(const nn_train_gru *layer, int steps, int batch, cons
                     w.tmp[r] = w.dn[r] * rk;
                 }
             if (p->candidate_hidden_bias)
-                add_rows(B, U, w.tmp, grads->candidate_hidden_bias);
+                nn_add_rows(B, U, w.tmp, grads->candidate_hidden_bias);
             if (t) {
                 nn_train_gemm(NN_GEMM_TRANS_A | NN_GEMM_ACCUMULATE, U, U, B, h_prev, U, w.tmp, U, dWh, U);
                 nn_train_gemm(NN_GEMM_TRANS_B, B, U, U, w.tmp, U, Wh, U, w.rh, U);
@@ -252,7 +212,7 @@ void nn_train_gru_backward(const nn_train_gru *layer, int steps, int batch, cons
         } else {
             /* n_pre += (r * h_prev) · Wh + bh: drh = dn · Whᵀ, dr = drh * h_prev */
             if (p->candidate_hidden_bias)
-                add_rows(B, U, w.dn, grads->candidate_hidden_bias);
+                nn_add_rows(B, U, w.dn, grads->candidate_hidden_bias);
             if (t) {
                 for (int b = 0; b < B; b++)
                     for (int k = 0; k < U; k++)
@@ -272,7 +232,7 @@ void nn_train_gru_backward(const nn_train_gru *layer, int steps, int batch, cons
         /* The gates: [r, u] = sigmoid([x, h_prev] · gate_kernel + gate_bias) */
         nn_train_gemm(NN_GEMM_TRANS_A | NN_GEMM_ACCUMULATE, in, 2 * U, B, xt, in, w.dgates, 2 * U, grads->gate_kernel,
                       2 * U);
-        add_rows(B, 2 * U, w.dgates, grads->gate_bias);
+        nn_add_rows(B, 2 * U, w.dgates, grads->gate_bias);
         if (dx)
             nn_train_gemm(NN_GEMM_TRANS_B | NN_GEMM_ACCUMULATE, B, in, 2 * U, w.dgates, 2 * U, p->gate_kernel, 2 * U,
                           dx + (size_t)t * B * in, in);

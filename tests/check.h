@@ -1,6 +1,7 @@
 /* check.h — the checks the C tests share: CHECK(cond, format, ...) counts checks and reports
  * failures (with the current context, when one is set); a seeded input generator for tests that
- * define TEST_SEED; the CPU test is the tests' own, independent of nn/cpu.c.
+ * define TEST_SEED; the CPU test is the tests' own, independent of nn/cpu.c, and so is the list
+ * of kernel sets it gives the tests that include nn_private.h.
  * Copyright 2026 The magenta-lv2 authors. GPL-3.0-or-later. */
 #ifndef TEST_CHECK_H
 #define TEST_CHECK_H
@@ -63,6 +64,38 @@ static inline int check_summary(const char *name)
     printf("%s: %d checks, %d failed\n", name, checks, failures);
     return failures ? 1 : 0;
 }
+
+#ifdef NN_PRIVATE_H
+/* ---- Kernel sets, for the tests that include nn_private.h first ------------------------------ */
+
+/* The SIMD kernel sets this CPU runs, best first, into sets[2]; how many. A set left out is
+ * named in a line that starts with `test`. */
+static inline int simd_kernel_sets(const nn_kernels *sets[2], const char *test)
+{
+    int count = 0;
+#if defined(__x86_64__) || defined(__i386__)
+    if (cpu_has_avx2_fma_f16c())
+        sets[count++] = &nn_kernels_avx2;
+    else
+        printf("%s: this CPU lacks AVX2+FMA+F16C; avx2 kernels not tested\n", test);
+    sets[count++] = &nn_kernels_sse2;
+#else
+    (void)test;
+    sets[count++] = &nn_kernels_neon;
+#endif
+    return count;
+}
+
+/* "test: avx2, sse2 against reference, N checks, M failed: PASS"; the exit status. */
+static inline int kernel_sets_summary(const char *test, const nn_kernels *const *sets, int count)
+{
+    printf("%s:", test);
+    for (int s = 0; s < count; s++)
+        printf("%s %s", s ? "," : "", sets[s]->name);
+    printf(" against reference, %d checks, %d failed: %s\n", checks, failures, failures ? "FAIL" : "PASS");
+    return failures ? 1 : 0;
+}
+#endif /* NN_PRIVATE_H */
 
 #ifdef TEST_SEED
 /* ---- Inputs: splitmix64 from the test's own fixed TEST_SEED --------------------------------- */

@@ -2,7 +2,8 @@
  * run on them, the dataset read back (format: tools/DATASET.md).
  * Copyright 2026 The magenta-lv2 authors. GPL-3.0-or-later.
  */
-#define _DEFAULT_SOURCE
+#include "../tool_test.h" /* first: it asks for _DEFAULT_SOURCE */
+
 #include "music.h"
 
 #include <dirent.h>
@@ -10,35 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../check.h"
 
-
 static const char *tool;
-static char dir[64], midi_dir[128], log_path[160];
+static char midi_dir[128], log_path[160];
 
 /* Run nn-train with these arguments, stderr into the log; the exit status. */
-static int run_tool(const char *const *args)
-{
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (!freopen(log_path, "w", stderr))
-            _exit(126);
-        char *argv[16];
-        int n = 0;
-        argv[n++] = (char *)tool;
-        for (; args[n - 1] && n < 15; n++)
-            argv[n] = (char *)args[n - 1];
-        argv[n] = NULL;
-        execv(tool, argv);
-        _exit(127);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+static int run_nn_train(const char *const *args) { return run_tool(tool, args, NULL, log_path); }
 
 /* Eight bars of quarter notes at `qpm` from `offset` seconds: the pitches cycle through `pitches`;
  * with drums, a kick (36) on every beat and a closed hi-hat (42) on every eighth. */
@@ -206,9 +187,9 @@ static bool is_melody(const record *r, const int *pitches, int n)
 static void test_basic_rnn(void)
 {
     char out[200];
-    snprintf(out, sizeof out, "%s/melodies.nnd", dir);
+    snprintf(out, sizeof out, "%s/melodies.nnd", scratch);
     const char *args[] = {"data", "--encoding", "basic_rnn", "--out", out, midi_dir, NULL};
-    CHECK(run_tool(args) == 0, "nn-train data failed (log %s)", log_path);
+    CHECK(run_nn_train(args) == 0, "nn-train data failed (log %s)", log_path);
     dataset *d = calloc(1, sizeof *d);
     CHECK(load(out, d), "cannot read %s", out);
     /* melody_rnn_model.default_configs['basic_rnn']: MelodyOneHotEncoding(48, 84), 38 classes */
@@ -237,29 +218,26 @@ static void test_basic_rnn(void)
         CHECK(d->records[b].source == d->records[c].source && d->records[b].eval == d->records[c].eval,
               "sources %d %d, eval %d %d", d->records[b].source, d->records[c].source, d->records[b].eval,
               d->records[c].eval);
-    FILE *f = fopen(log_path, "r");
-    char text[4096] = "";
-    size_t got = f ? fread(text, 1, sizeof text - 1, f) : 0;
-    text[got] = '\0';
-    if (f)
-        fclose(f);
-    CHECK(strstr(text, "broken.mid") && strstr(text, "unreadable MIDI: 1") && strstr(text, "1 duplicates dropped"),
-          "summary:\n%s", text);
+    char *text = read_text(log_path);
+    CHECK(text && strstr(text, "broken.mid") && strstr(text, "unreadable MIDI: 1") &&
+              strstr(text, "1 duplicates dropped"),
+          "summary:\n%s", text ? text : "");
+    free(text);
 
     /* --eval-percent 100 / 0: every record on one side */
     const char *all_eval[] = {"data", "--encoding", "basic_rnn", "--eval-percent", "100", "--out", out, midi_dir, NULL};
-    CHECK(run_tool(all_eval) == 0, "failed");
+    CHECK(run_nn_train(all_eval) == 0, "failed");
     load(out, d);
     CHECK(d->eval == 3 && d->train == 0, "eval %llu train %llu", (unsigned long long)d->eval, (unsigned long long)d->train);
     const char *all_train[] = {"data", "--encoding", "basic_rnn", "--eval-percent", "0", "--out", out, midi_dir, NULL};
-    CHECK(run_tool(all_train) == 0, "failed");
+    CHECK(run_nn_train(all_train) == 0, "failed");
     load(out, d);
     CHECK(d->eval == 0 && d->train == 3, "eval %llu train %llu", (unsigned long long)d->eval, (unsigned long long)d->train);
     /* --transpose -1:1 on training data: each melody three times (squash then moves each back
      * into C, so the copies decode alike) and dedupe still counted once */
     const char *moved[] = {"data", "--encoding", "basic_rnn", "--eval-percent", "0", "--transpose", "-1:1",
                            "--out", out, midi_dir, NULL};
-    CHECK(run_tool(moved) == 0, "failed");
+    CHECK(run_nn_train(moved) == 0, "failed");
     load(out, d);
     CHECK(d->count == 9, "%llu records", (unsigned long long)d->count);
     free(d);
@@ -268,9 +246,9 @@ static void test_basic_rnn(void)
 static void test_drum_kit(void)
 {
     char out[200];
-    snprintf(out, sizeof out, "%s/drums.nnd", dir);
+    snprintf(out, sizeof out, "%s/drums.nnd", scratch);
     const char *args[] = {"data", "--encoding", "drum_kit", "--out", out, midi_dir, NULL};
-    CHECK(run_tool(args) == 0, "nn-train data failed (log %s)", log_path);
+    CHECK(run_nn_train(args) == 0, "nn-train data failed (log %s)", log_path);
     dataset *d = calloc(1, sizeof *d);
     CHECK(load(out, d), "cannot read %s", out);
     /* drums_rnn_model 'drum_kit': LookbackEventSequenceEncoderDecoder input 518, the
@@ -306,7 +284,7 @@ static bool starts_with_file(const char *path, const char *text)
 static int temporaries_left(void)
 {
     int n = 0;
-    DIR *d = opendir(dir);
+    DIR *d = opendir(scratch);
     for (struct dirent *e; d && (e = readdir(d));)
         n += strstr(e->d_name, ".tmp-") != NULL;
     if (d)
@@ -317,44 +295,26 @@ static int temporaries_left(void)
 static void test_atomic(void)
 {
     char out[200];
-    snprintf(out, sizeof out, "%s/never.nnd", dir);
+    snprintf(out, sizeof out, "%s/never.nnd", scratch);
     const char *unknown[] = {"data", "--encoding", "no_such_rnn", "--out", out, midi_dir, NULL};
-    CHECK(run_tool(unknown) != 0, "an unknown encoding succeeded");
+    CHECK(run_nn_train(unknown) != 0, "an unknown encoding succeeded");
     CHECK(access(out, F_OK) != 0, "%s was created by a failed run", out);
     const char *missing[] = {"data", "--encoding", "basic_rnn", "--out", out, "/nonexistent/folder", NULL};
-    CHECK(run_tool(missing) != 0, "a missing folder succeeded");
+    CHECK(run_nn_train(missing) != 0, "a missing folder succeeded");
     CHECK(access(out, F_OK) != 0, "%s was created by a failed run", out);
 
     /* an existing output: kept as it was by a failed run, replaced whole by a good one */
-    snprintf(out, sizeof out, "%s/old.nnd", dir);
+    snprintf(out, sizeof out, "%s/old.nnd", scratch);
     FILE *f = fopen(out, "wb");
     fputs("OLD CONTENT", f);
     fclose(f);
     const char *bad[] = {"data", "--encoding", "basic_rnn", "--out", out, "/nonexistent/folder", NULL};
-    CHECK(run_tool(bad) != 0, "a missing folder succeeded");
+    CHECK(run_nn_train(bad) != 0, "a missing folder succeeded");
     CHECK(starts_with_file(out, "OLD CONTENT"), "the old output was touched by a failed run");
     const char *good[] = {"data", "--encoding", "basic_rnn", "--out", out, midi_dir, NULL};
-    CHECK(run_tool(good) == 0, "failed");
+    CHECK(run_nn_train(good) == 0, "failed");
     CHECK(starts_with_file(out, "MLV2DSET"), "the old output was not replaced");
     CHECK(temporaries_left() == 0, "%d temporary files left", temporaries_left());
-}
-
-static void remove_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    for (struct dirent *e; d && (e = readdir(d));) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        char child[512];
-        snprintf(child, sizeof child, "%s/%s", path, e->d_name);
-        if (e->d_type == DT_DIR)
-            remove_tree(child);
-        else
-            unlink(child);
-    }
-    if (d)
-        closedir(d);
-    rmdir(path);
 }
 
 int main(int argc, char **argv)
@@ -364,20 +324,18 @@ int main(int argc, char **argv)
         return 2;
     }
     tool = argv[1];
-    snprintf(dir, sizeof dir, "/tmp/test-data-XXXXXX");
-    if (!mkdtemp(dir))
-        return perror("mkdtemp"), 1;
-    snprintf(midi_dir, sizeof midi_dir, "%s/midi", dir);
-    snprintf(log_path, sizeof log_path, "%s/log.txt", dir);
+    make_scratch("test-data");
+    snprintf(midi_dir, sizeof midi_dir, "%s/midi", scratch);
+    snprintf(log_path, sizeof log_path, "%s/log.txt", scratch);
     mkdir(midi_dir, 0755);
     make_corpus();
     test_basic_rnn();
     test_drum_kit();
     test_atomic();
     if (failures)
-        printf("test_data: kept %s for inspection\n", dir);
+        printf("test_data: kept %s for inspection\n", scratch);
     else
-        remove_tree(dir);
+        remove_tree(scratch);
     printf("test_data: %d checks, %d failures\n", checks, failures);
     return failures != 0;
 }

@@ -1,20 +1,17 @@
-/* dataset_test.h — what the dataset tests share: datasets written byte by byte (tools/DATASET.md),
- * running the nn-train binary, a scratch folder.
+/* dataset_test.h — what the dataset tests share: datasets written byte by byte (tools/DATASET.md);
+ * and from tests/tool_test.h, running the nn-train binary and a scratch folder.
  * Copyright 2026 The magenta-lv2 authors. GPL-3.0-or-later.
  */
 #ifndef DATASET_TEST_H
 #define DATASET_TEST_H
 
-#define _DEFAULT_SOURCE
+#include "../tool_test.h" /* first: it asks for _DEFAULT_SOURCE */
+
 #include "nn-train.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "../check.h"
 
@@ -95,81 +92,6 @@ static inline bool write_bytes(const char *path, const void *data, size_t size)
         return false;
     bool ok = fwrite(data, 1, size, f) == size;
     return fclose(f) == 0 && ok;
-}
-
-/* ---- Scratch folder and the tool -------------------------------------------------------------- */
-
-static char scratch[64];
-
-static inline void make_scratch(const char *name)
-{
-    snprintf(scratch, sizeof scratch, "/tmp/%s-XXXXXX", name);
-    if (!mkdtemp(scratch)) {
-        perror("mkdtemp");
-        exit(1);
-    }
-}
-
-static inline void remove_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    for (struct dirent *e; d && (e = readdir(d));) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        char child[1024];
-        snprintf(child, sizeof child, "%.700s/%.255s", path, e->d_name);
-        struct stat sb;
-        if (lstat(child, &sb) == 0 && S_ISDIR(sb.st_mode))
-            remove_tree(child);
-        else
-            unlink(child);
-    }
-    if (d)
-        closedir(d);
-    rmdir(path);
-}
-
-/* Run `tool args...` with stdout into out_path and stderr into err_path (either may be NULL:
- * /dev/null); the exit status. */
-static inline int run_tool(const char *tool, const char *const *args, const char *out_path, const char *err_path)
-{
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (!freopen(out_path ? out_path : "/dev/null", "w", stdout) ||
-            !freopen(err_path ? err_path : "/dev/null", "w", stderr))
-            _exit(126);
-        char *argv[32];
-        int n = 0;
-        argv[n++] = (char *)tool;
-        for (; args[n - 1] && n < 31; n++)
-            argv[n] = (char *)args[n - 1];
-        argv[n] = NULL;
-        execv(tool, argv);
-        _exit(127);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* A whole small text file into a new buffer (NUL-terminated), or NULL. */
-static inline char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (text) {
-        size_t got = fread(text, 1, (size_t)n, f);
-        text[got] = '\0';
-    }
-    fclose(f);
-    return text;
 }
 
 #endif /* DATASET_TEST_H */

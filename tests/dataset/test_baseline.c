@@ -71,6 +71,19 @@ static void test_by_hand(void)
     ngram_free(m);
 }
 
+/* Train m on 20 sequences of 300 labels < vocabulary, mostly the cycle 0..4 with a random label
+ * at about one step in four: the same ones at every call (the generator restarts from TEST_SEED).
+ * seq[300] is left holding the last. */
+static void add_mostly_cycle(ngram_model *m, int vocabulary, int *seq, char *why)
+{
+    rng_state = TEST_SEED;
+    for (int s = 0; s < 20; s++) {
+        for (int i = 0; i < 300; i++)
+            seq[i] = (int)(rng_next() % 4 == 0 ? rng_next() % (uint64_t)vocabulary : (uint64_t)(i % 5));
+        CHECK(ngram_add(m, seq, 300, why) == NN_OK, "%s", why);
+    }
+}
+
 /* Every distribution sums to 1 and is positive, whatever the history. */
 static void test_normalised(void)
 {
@@ -80,11 +93,7 @@ static void test_normalised(void)
     ngram_model *m = NULL;
     CHECK(ngram_new(N, V, &m, why) == NN_OK, "%s", why);
     int seq[300];
-    for (int s = 0; s < 20; s++) {
-        for (int i = 0; i < 300; i++)
-            seq[i] = (int)(rng_next() % 4 == 0 ? rng_next() % V : (uint64_t)(i % 5)); /* mostly a cycle */
-        CHECK(ngram_add(m, seq, 300, why) == NN_OK, "%s", why);
-    }
+    add_mostly_cycle(m, V, seq, why);
     CHECK(ngram_finish(m, why) == NN_OK, "%s", why);
     double p[V];
     for (int trial = 0; trial < 200; trial++) {
@@ -105,12 +114,7 @@ static void test_normalised(void)
     /* the orders do not depend on the highest one fitted: padding and counts are the same */
     ngram_model *small = NULL;
     CHECK(ngram_new(2, V, &small, why) == NN_OK, "%s", why);
-    rng_state = TEST_SEED;
-    for (int s = 0; s < 20; s++) {
-        for (int i = 0; i < 300; i++)
-            seq[i] = (int)(rng_next() % 4 == 0 ? rng_next() % V : (uint64_t)(i % 5));
-        ngram_add(small, seq, 300, why);
-    }
+    add_mostly_cycle(small, V, seq, why);
     ngram_finish(small, why);
     ngram_score a[N] = {{0}}, b[2] = {{0}};
     ngram_score_sequence(m, seq, 300, a);

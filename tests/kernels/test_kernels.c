@@ -497,26 +497,13 @@ static void test_kernel_set(const nn_kernels *k)
 
 int main(void)
 {
-    const nn_kernels *sets[3];
-    int set_count = 0;
-#if defined(__x86_64__) || defined(__i386__)
-    if (cpu_has_avx2_fma_f16c())
-        sets[set_count++] = &nn_kernels_avx2;
-    else
-        printf("test_kernels: this CPU lacks AVX2+FMA+F16C; avx2 kernels not tested\n");
-    sets[set_count++] = &nn_kernels_sse2;
-#else
-    sets[set_count++] = &nn_kernels_neon;
-#endif
+    const nn_kernels *sets[2];
+    int set_count = simd_kernel_sets(sets, "test_kernels");
     for (int s = 0; s < set_count; s++)
         test_kernel_set(sets[s]);
 
     if (getenv("NN_TEST_VERBOSE"))
         for (size_t i = 0; i < sizeof worst / sizeof worst[0] && worst[i].what; i++)
             printf("  worst error / tolerance, %-18s %.3g\n", worst[i].what, worst[i].ratio);
-    printf("test_kernels:");
-    for (int s = 0; s < set_count; s++)
-        printf("%s %s", s ? "," : "", sets[s]->name);
-    printf(" against reference, %d checks, %d failed: %s\n", checks, failures, failures ? "FAIL" : "PASS");
-    return failures ? 1 : 0;
+    return kernel_sets_summary("test_kernels", sets, set_count);
 }

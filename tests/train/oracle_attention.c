@@ -14,16 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "oracle_io.h"
+#define XORSHIFT_SEED 0x9E3779B97F4A7C15u
+#include "xorshift.h"
+
 enum { I = 6, U = 5, L = 4, T = 10, B = 4 };
-
-static uint64_t rng_state = 0x9E3779B97F4A7C15u;
-static float uniform(float lo, float hi)
-{
-    rng_state ^= rng_state << 13, rng_state ^= rng_state >> 7, rng_state ^= rng_state << 17;
-    return lo + (hi - lo) * (float)((rng_state >> 40) * (1.0 / 16777216.0));
-}
-
-static int put(FILE *f, const void *data, size_t size, size_t n) { return fwrite(data, size, n, f) == n; }
 
 int main(int argc, char **argv)
 {
@@ -42,12 +37,9 @@ int main(int argc, char **argv)
     static float x[T * B * I], mask[T * B], dout[T * B * U], out[T * B * U], dx[T * B * I];
     if (!params || !grads || !work)
         return 1;
-    for (size_t k = 0; k < n; k++)
-        params[k] = uniform(-0.6f, 0.6f);
-    for (int k = 0; k < T * B * I; k++)
-        x[k] = uniform(-1.0f, 1.0f);
-    for (int k = 0; k < T * B * U; k++)
-        dout[k] = uniform(-1.0f, 1.0f);
+    fill(params, n, 0.6f);
+    fill(x, T * B * I, 1.0f);
+    fill(dout, T * B * U, 1.0f);
     for (int k = 0; k < T * B; k++)
         mask[k] = k / B < lengths[k % B] ? 1.0f : 0.0f;
 
@@ -64,14 +56,14 @@ int main(int argc, char **argv)
     nn_train_attention_forward(&layer, T, B, x, mask, &p, out, work);
     nn_train_attention_backward(&layer, T, B, x, mask, &p, dout, dx, &g, work);
 
-    FILE *f = fopen(argv[1], "wb");
-    if (!f)
+    oracle_file f;
+    if (!oracle_create(&f, argv[1], "OATN"))
         return 1;
-    int32_t header[5] = {I, U, L, T, B};
-    int ok = put(f, "OATN", 1, 4) && put(f, header, 4, 5) && put(f, &layer.forget_bias, 4, 1) &&
-             put(f, x, 4, T * B * I) && put(f, mask, 4, T * B) && put(f, dout, 4, T * B * U) && put(f, params, 4, n) &&
-             put(f, out, 4, T * B * U) && put(f, grads, 4, n) && put(f, dx, 4, T * B * I);
-    ok = fclose(f) == 0 && ok;
+    const int32_t header[5] = {I, U, L, T, B};
+    oracle_put(&f, header, 5), oracle_put(&f, &layer.forget_bias, 1);
+    oracle_put(&f, x, T * B * I), oracle_put(&f, mask, T * B), oracle_put(&f, dout, T * B * U);
+    oracle_put(&f, params, n);
+    oracle_put(&f, out, T * B * U), oracle_put(&f, grads, n), oracle_put(&f, dx, T * B * I);
     free(params), free(grads), free(work);
-    return ok ? 0 : 1;
+    return oracle_close(&f);
 }

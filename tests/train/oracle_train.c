@@ -15,16 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "oracle_io.h"
+#define XORSHIFT_SEED 0x2545F4914F6CDD1Du
+#include "xorshift.h"
+
 enum { T = 9, B = 4, ADAM_STEPS = 10 };
-
-static uint64_t rng_state = 0x2545F4914F6CDD1Du;
-static float uniform(float lo, float hi)
-{
-    rng_state ^= rng_state << 13, rng_state ^= rng_state >> 7, rng_state ^= rng_state << 17;
-    return lo + (hi - lo) * (float)((rng_state >> 40) * (1.0 / 16777216.0));
-}
-
-static int put(FILE *f, const void *data, size_t size, size_t n) { return fwrite(data, size, n, f) == n; }
 
 int main(int argc, char **argv)
 {
@@ -48,20 +43,20 @@ int main(int argc, char **argv)
         labels[k] = (int)(uniform(0.0f, 1.0f) * (float)model.classes) % model.classes;
         mask[k] = k / B < lengths[k % B] ? 1.0f : 0.0f;
     }
-    for (size_t k = 0; k < n; k++)
-        params[k] = uniform(-0.5f, 0.5f);
+    fill(params, n, 0.5f);
 
-    FILE *f = fopen(argv[1], "wb");
-    if (!f)
+    oracle_file f;
+    if (!oracle_create(&f, argv[1], "OTRN"))
         return 1;
-    int32_t header[7] = {model.input, model.units[0], model.units[1], model.classes, T, B, ADAM_STEPS};
-    float hyper[3] = {model.forget_bias, learning_rate, clip_norm};
-    int ok = put(f, "OTRN", 1, 4) && put(f, header, 4, 7) && put(f, hyper, 4, 3) && put(f, inputs, 4, T * B) &&
-             put(f, labels, 4, T * B) && put(f, mask, 4, T * B) && put(f, params, 4, n);
+    const int32_t header[7] = {model.input, model.units[0], model.units[1], model.classes, T, B, ADAM_STEPS};
+    const float hyper[3] = {model.forget_bias, learning_rate, clip_norm};
+    oracle_put(&f, header, 7), oracle_put(&f, hyper, 3);
+    oracle_put(&f, inputs, T * B), oracle_put(&f, labels, T * B), oracle_put(&f, mask, T * B);
+    oracle_put(&f, params, n);
 
     memset(grads, 0, n * sizeof *grads);
     float loss = nn_train_rnn_loss(&model, T, B, inputs, labels, mask, params, grads, work);
-    ok = ok && put(f, &loss, 4, 1) && put(f, grads, 4, n);
+    oracle_put(&f, &loss, 1), oracle_put(&f, grads, n);
 
     nn_train_adam adam = nn_train_adam_defaults(learning_rate);
     for (int step = 1; step <= ADAM_STEPS; step++) {
@@ -69,12 +64,11 @@ int main(int argc, char **argv)
         loss = nn_train_rnn_loss(&model, T, B, inputs, labels, mask, params, grads, work);
         float norm = nn_train_clip_by_global_norm(n, grads, clip_norm);
         nn_train_adam_update(&adam, step, n, params, grads, m, v);
-        ok = ok && put(f, &loss, 4, 1) && put(f, &norm, 4, 1);
+        oracle_put(&f, &loss, 1), oracle_put(&f, &norm, 1);
         printf("step %2d: loss %.6f, gradient norm %.6f%s\n", step, (double)loss, (double)norm,
                norm > clip_norm ? " (clipped)" : "");
     }
-    ok = ok && put(f, params, 4, n);
-    ok = fclose(f) == 0 && ok;
+    oracle_put(&f, params, n);
     free(params), free(grads), free(m), free(v), free(work);
-    return ok ? 0 : 1;
+    return oracle_close(&f);
 }

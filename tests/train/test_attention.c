@@ -5,12 +5,12 @@
  *
  * Gradients: L = Σ out · r for a fixed random r, so dL/dout = r; each analytic derivative is
  * compared with the fourth-order central difference (8 (L(p+ε) - L(p-ε)) - (L(p+2ε) - L(p-2ε)))
- * / 12ε, L summed in double over the float forward's outputs. The loss sums 96 outputs of a deep
- * recurrence whose float rounding (~5e-7) would swamp a small step; the fourth-order stencil
- * allows ε = 4e-2 with negligible truncation, leaving noise near 1e-5 on each numeric
- * derivative. Error = |analytic - numeric| / max(|analytic|, |numeric|, FLOOR): relative for
- * real gradients, an absolute 3e-5 below FLOOR. Over 10 random draws on each of the reference,
- * SSE2 and AVX2 kernels the worst error was 5.2e-3.
+ * / 12ε (gradcheck.h), L summed in double over the float forward's outputs. The loss sums 96
+ * outputs of a deep recurrence whose float rounding (~5e-7) would swamp a small step; the
+ * fourth-order stencil allows ε = 4e-2 with negligible truncation, leaving noise near 1e-5 on
+ * each numeric derivative. Error = |analytic - numeric| / max(|analytic|, |numeric|, 3e-3):
+ * relative for real gradients, an absolute 3e-5 below the floor; tolerance 1e-2. Over 10 random
+ * draws on each of the reference, SSE2 and AVX2 kernels the worst error was 5.2e-3.
  */
 #include "nn.h"
 
@@ -20,61 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EPS 4e-2
-#define FLOOR 3e-3
-#define TOLERANCE 1e-2
+#define XORSHIFT_SEED 0x2545F4914F6CDD1Du
+#include "gradcheck.h"
+
+static const gradcheck fourth_order = {.eps = 4e-2, .points = 4, .floor = 3e-3, .tolerance = 1e-2};
 /* The inference runner against the training forward on the same kernel set: the same maths,
  * the sums associated differently (and sigmoid/tanh of the LSTM cell scalar on one side). */
 #define MATCH_TOLERANCE 1e-5
-
-static int failures;
-
-static uint64_t rng_state = 0x2545F4914F6CDD1Du;
-static float uniform(float lo, float hi)
-{
-    rng_state ^= rng_state << 13, rng_state ^= rng_state >> 7, rng_state ^= rng_state << 17;
-    return lo + (hi - lo) * (float)((rng_state >> 40) * (1.0 / 16777216.0));
-}
-static void fill(float *x, size_t n, float scale)
-{
-    for (size_t k = 0; k < n; k++)
-        x[k] = uniform(-scale, scale);
-}
-
-static void expect(int ok, const char *what)
-{
-    printf("%-4s %s\n", ok ? "ok" : "FAIL", what);
-    failures += !ok;
-}
-
-typedef double (*loss_fn)(void *ctx);
-
-/* Compare analytic[k] with the central difference of loss in values[k] for every k. */
-static void check(const char *name, loss_fn loss, void *ctx, float *values, const float *analytic, size_t n)
-{
-    double worst = 0.0;
-    size_t worst_k = 0;
-    for (size_t k = 0; k < n; k++) {
-        float saved = values[k];
-        double l[4];
-        static const float steps[4] = {1, -1, 2, -2};
-        for (int i = 0; i < 4; i++) {
-            values[k] = saved + steps[i] * (float)EPS;
-            l[i] = loss(ctx);
-        }
-        values[k] = saved;
-        /* the fourth-order central difference: truncation error O(ε⁴) */
-        double numeric = (8.0 * (l[0] - l[1]) - (l[2] - l[3])) / (12.0 * EPS);
-        double a = analytic[k], scale = fmax(fmax(fabs(a), fabs(numeric)), FLOOR);
-        double err = fabs(a - numeric) / scale;
-        if (err > worst)
-            worst = err, worst_k = k;
-    }
-    int ok = worst <= TOLERANCE;
-    printf("%-4s %-32s %4zu checked, max error %.2e (tolerance %.0e) at %zu: analytic %.6g\n", ok ? "ok" : "FAIL",
-           name, n, worst, TOLERANCE, worst_k, (double)analytic[worst_k]);
-    failures += !ok;
-}
 
 /* max |a - b| over n values (b NULL: max |a|). A comparison, not fmax: gcc 12 for aarch64
  * crashes (internal compiler error) vectorizing fmax(max, fabs(a - b)) loops at -O2 and -O3. */
@@ -133,10 +85,7 @@ static double attention_loss(void *ctx)
 {
     grad_case *g = ctx;
     nn_train_attention_forward(&g->layer, GT, GB, g->x, g->mask, &g->p, g->out, g->work);
-    double s = 0.0;
-    for (size_t k = 0; k < GT * GB * GU; k++)
-        s += (double)g->out[k] * g->r[k];
-    return s;
+    return dot(g->out, g->r, GT * GB * GU);
 }
 
 static void test_gradients(void)
@@ -151,6 +100,7 @@ static void test_gradients(void)
         1, 0, 0, 1, /* t = 4 */
         1, 0, 0, 1, /* t = 5 */
     };
+    snprintf(context, sizeof context, "attention training passes");
     grad_case g = {.layer = {GI, GU, GL, 1.0f}};
     size_t n = views(&g.layer, NULL, &g.p, NULL);
     float *params = malloc(n * sizeof *params), *grads = calloc(n, sizeof *grads);
@@ -167,27 +117,17 @@ static void test_gradients(void)
     static float dx[GT * GB * GI];
     attention_loss(&g);
     nn_train_attention_backward(&g.layer, GT, GB, g.x, g.mask, &g.p, g.r, dx, &gp, g.work);
-    check("attention dx (padded batch)", attention_loss, &g, g.x, dx, GT * GB * GI);
+    gradcheck_all(&fourth_order, "attention dx (padded batch)", attention_loss, &g, g.x, dx, GT * GB * GI);
     size_t size[NTENSORS];
     tensor_sizes(&g.layer, size);
     for (int k = 0; k < NTENSORS; k++) {
         char name[64];
         snprintf(name, sizeof name, "attention d%s", tensor_names[k]);
-        check(name, attention_loss, &g, pt[k], gt[k], size[k]);
+        gradcheck_all(&fourth_order, name, attention_loss, &g, pt[k], gt[k], size[k]);
     }
 
-    /* Padded steps output 0 and take no gradient. */
     attention_loss(&g);
-    int clean = 1;
-    for (int t = 0; t < GT; t++)
-        for (int b = 0; b < GB; b++)
-            if (mask[t * GB + b] == 0.0f) {
-                for (int k = 0; k < GU; k++)
-                    clean &= g.out[(t * GB + b) * GU + k] == 0.0f;
-                for (int k = 0; k < GI; k++)
-                    clean &= dx[(t * GB + b) * GI + k] == 0.0f;
-            }
-    expect(clean, "attention: padded steps output 0 and get dx = 0");
+    CHECK(padded_steps_zero(GT, GB, g.mask, g.out, GU, dx, GI), "padded steps output 0 and get dx = 0");
 
     /* A batch row does not depend on the others: row 0 alone gives the same outputs. */
     float x0[GT * GI], out0[GT * GU];
@@ -198,7 +138,7 @@ static void test_gradients(void)
     for (int t = 0; t < GT; t++)
         diff = fmax(diff, max_abs_diff(out0 + t * GU, g.out + (t * GB) * GU, GU));
     printf("     row 0 alone vs in the batch: max |diff| %.2e (tolerance 1e-6)\n", diff);
-    expect(diff <= 1e-6, "attention: rows are independent");
+    CHECK(diff <= 1e-6, "rows are independent");
 
     /* Backward adds: a second pass doubles every gradient. */
     float *twice = calloc(n, sizeof *twice);
@@ -213,7 +153,7 @@ static void test_gradients(void)
     for (size_t k = 0; k < n; k++)
         twice[k] = (twice[k] - 2.0f * grads[k]) / fmaxf(fabsf(grads[k]), 1e-6f);
     worst = max_abs_diff(twice, NULL, n);
-    expect(worst <= 1e-5, "attention: backward adds into its gradients");
+    CHECK(worst <= 1e-5, "backward adds into its gradients");
     free(twice), free(params), free(grads), free(g.work);
 }
 
@@ -341,17 +281,15 @@ static void test_runner(nn_dtype kernels, int layers)
                 round_f16(rc.ptr[k], size[k]);
         round_f16(rc.k1, sizeof rc.k1 / sizeof *rc.k1), round_f16(rc.ok, RU1 * RC);
     }
-    char why[NN_MESSAGE_SIZE], what[160];
+    snprintf(context, sizeof context, "runner (%s, %d layer%s)", nn_dtype_name(kernels), layers, layers > 1 ? "s" : "");
+    char why[NN_MESSAGE_SIZE] = "";
     nn_status st;
     nn_model *m = write_model(&rc, layers, kernels, -1, -1, RL, &st, why);
     nn_rnn *rnn = NULL;
     if (m)
         nn_rnn_new(m, &rnn, why);
-    snprintf(what, sizeof what, "runner (%s, %d layer%s): model with attention loads", nn_dtype_name(kernels), layers,
-             layers > 1 ? "s" : "");
-    expect(st == NN_OK && rnn, what);
+    CHECK(st == NN_OK && rnn, "model with attention loads: %s", why);
     if (!rnn) {
-        printf("     %s\n", why);
         nn_model_free(m), free(rc.params);
         return;
     }
@@ -383,13 +321,11 @@ static void test_runner(nn_dtype kernels, int layers)
         printf("     %s kernels, nn_rnn_step vs training forward, %d steps, window %d: max |diff| %.2e vectors, "
                "%.2e one-hot, %.2e after reset (tolerance %.0e)\n",
                nn_simd_active(), RT, RL, d_vec, d_hot, d_again, MATCH_TOLERANCE);
-        snprintf(what, sizeof what, "runner (%s, %d layer%s, %s kernels) matches the training forward step by step",
-                 nn_dtype_name(kernels), layers, layers > 1 ? "s" : "", nn_simd_active());
-        expect(selected == NN_OK && d_vec <= MATCH_TOLERANCE && d_hot <= MATCH_TOLERANCE && d_again <= MATCH_TOLERANCE,
-               what);
+        CHECK(selected == NN_OK && d_vec <= MATCH_TOLERANCE && d_hot <= MATCH_TOLERANCE && d_again <= MATCH_TOLERANCE,
+              "%s kernels: nn_rnn_step matches the training forward step by step", nn_simd_active());
     }
     /* The runner's memory holds the window: 2 rings of L × U plus the rest. */
-    expect(nn_model_runner_bytes(m) >= 2 * RL * RU * sizeof(float), "runner bytes count the attention state");
+    CHECK(nn_model_runner_bytes(m) >= 2 * RL * RU * sizeof(float), "runner bytes count the attention state");
     nn_rnn_free(rnn);
     nn_model_free(m);
     free(rc.params);
@@ -400,16 +336,17 @@ static void test_runner(nn_dtype kernels, int layers)
 static void expect_refusal(const runner_case *rc, int skip, int bad, int64_t length, nn_status want,
                            const char *fragment)
 {
-    char why[NN_MESSAGE_SIZE] = "", what[NN_MESSAGE_SIZE + 200];
+    char why[NN_MESSAGE_SIZE] = "";
     nn_status st;
     nn_model *m = write_model(rc, 1, NN_F32, skip, bad, length, &st, why);
-    snprintf(what, sizeof what, "loader refuses: %s (%s)", fragment, why);
-    expect(!m && st == want && strstr(why, fragment) && strstr(why, "attention.nnm"), what);
+    CHECK(!m && st == want && strstr(why, fragment) && strstr(why, "attention.nnm"), "refuses: %s (got \"%s\")",
+          fragment, why);
     nn_model_free(m);
 }
 
 static void test_loader(void)
 {
+    snprintf(context, sizeof context, "loader");
     runner_case rc = {.layer = {RI, RU, RL, 1.0f}};
     size_t n = views(&rc.layer, NULL, &rc.p, NULL);
     rc.params = calloc(n, sizeof *rc.params);
@@ -427,10 +364,10 @@ static void test_loader(void)
     expect_refusal(&rc, -1, -1, 100000, NN_ERR_MALFORMED, "'attn_length' is 100000");
 
     /* attn_length 0 is no attention: the attention tensors, present or not, are not read. */
-    char why[NN_MESSAGE_SIZE];
+    char why[NN_MESSAGE_SIZE] = "";
     nn_status st;
     nn_model *m = write_model(&rc, 1, NN_F32, -1, -1, 0, &st, why);
-    expect(m && st == NN_OK, "attn_length 0 loads as a plain LSTM model");
+    CHECK(m && st == NN_OK, "attn_length 0 loads as a plain LSTM model: %s", why);
     nn_model_free(m);
     free(rc.params);
 }
@@ -443,6 +380,5 @@ int main(void)
     test_runner(NN_F32, 2);
     test_runner(NN_F16, 2);
     test_loader();
-    printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
-    return failures ? 1 : 0;
+    return check_summary("test_train_attention");
 }

@@ -12,13 +12,15 @@ finished row keeps its state and outputs zeros. Autograd gives the reference gra
 
 Run: /usr/bin/python3 test_attention_oracle.py --driver PATH/oracle_attention --workdir DIR
 """
-import argparse
 import os
-import subprocess
 import sys
 
 import numpy as np
 import torch
+
+sys.dont_write_bytecode = True  # oracle_io sits in the source tree: leave no __pycache__ there
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from oracle_io import Record, Report, run_driver, split  # noqa: E402
 
 # Tolerances. The reference is float64, so what is measured is the float32 error of the C side.
 OUT_ATOL = 1e-5    # outputs, absolute (they are O(1))
@@ -26,16 +28,8 @@ GRAD_RTOL = 2e-5   # each gradient tensor: max |diff| / max |reference|
 
 
 def read(path):
-    raw = open(path, 'rb').read()
-    assert raw[:4] == b'OATN', 'bad magic'
-    pos = 4
-
-    def take(dtype, count):
-        nonlocal pos
-        out = np.frombuffer(raw, dtype=dtype, count=count, offset=pos)
-        pos += 4 * count
-        return out
-
+    r = Record(path, b'OATN')
+    take = r.take
     inp, units, length, steps, batch = (int(v) for v in take('<i4', 5))
     forget_bias = float(take('<f4', 1)[0])
     i, u = inp, units
@@ -52,17 +46,8 @@ def read(path):
     d['out'] = take('<f4', steps * batch * units).reshape(steps, batch, units).astype(np.float64)
     d['grads'] = take('<f4', n).astype(np.float64)
     d['dx'] = take('<f4', steps * batch * inp).reshape(steps, batch, inp).astype(np.float64)
-    assert pos == len(raw), 'trailing bytes'
+    r.end()
     return d
-
-
-def split(d, flat):
-    out, pos = {}, 0
-    for name, shape in d['shapes']:
-        size = int(np.prod(shape))
-        out[name] = flat[pos:pos + size].reshape(shape)
-        pos += size
-    return out
 
 
 def linear(args, kernel, bias):
@@ -95,7 +80,8 @@ def wrapper_step(p, forget_bias, x, state):
 
 def reference(d):
     """Outputs, parameter gradients and dx of Σ out · dout, through dynamic_rnn with lengths."""
-    p = {name: torch.from_numpy(v.copy()).requires_grad_() for name, v in split(d, d['params']).items()}
+    params = split(d['shapes'], d['params'])
+    p = {name: torch.from_numpy(v.copy()).requires_grad_() for name, v in params.items()}
     x = torch.from_numpy(d['x']).requires_grad_()
     steps, batch, units, length = d['steps'], d['batch'], d['units'], d['length']
     zeros = torch.zeros(batch, units, dtype=torch.float64)
@@ -120,32 +106,19 @@ def reference(d):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument('--driver', required=True)
-    parser.add_argument('--workdir', required=True)
-    args = parser.parse_args()
-    path = os.path.join(args.workdir, 'attention_oracle.bin')
-    subprocess.run([args.driver, path], check=True)
-    d = read(path)
-    failures = 0
-
-    def report(ok, text):
-        nonlocal failures
-        print('%-4s %s' % ('ok' if ok else 'FAIL', text))
-        failures += not ok
-
+    d = read(run_driver('attention_oracle.bin'))
+    report = Report()
     out, grads, dx = reference(d)
     err = np.abs(d['out'] - out).max()
     report(err <= OUT_ATOL, 'outputs [%d, %d, %d]: max |diff| %.2e (tolerance %.0e)'
            % (d['steps'], d['batch'], d['units'], err, OUT_ATOL))
-    ours, ref = split(d, d['grads']), split(d, grads)
+    ours, ref = split(d['shapes'], d['grads']), split(d['shapes'], grads)
     for name, _ in d['shapes']:
         err = np.abs(ours[name] - ref[name]).max() / np.abs(ref[name]).max()
         report(err <= GRAD_RTOL, 'd%-14s max |diff| / max |grad| %.2e (tolerance %.0e)' % (name, err, GRAD_RTOL))
     err = np.abs(d['dx'] - dx).max() / np.abs(dx).max()
     report(err <= GRAD_RTOL, 'd%-14s max |diff| / max |grad| %.2e (tolerance %.0e)' % ('x', err, GRAD_RTOL))
-    print('%s: %d failure(s)' % ('FAIL' if failures else 'PASS', failures))
-    return 1 if failures else 0
+    return report.summary()
 
 
 if __name__ == '__main__':

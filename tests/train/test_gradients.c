@@ -1,10 +1,10 @@
 /* test_gradients.c — the training passes against central finite differences; Adam and clipping.
  * Copyright 2026 The magenta-lv2 authors. GPL-3.0-or-later.
  *
- * Each backward pass is checked against (L(p + ε) - L(p - ε)) / (2ε), the difference taken in
- * double on the float implementation, with ε = 1e-2 (float's rounding would swamp a smaller
- * step). Error = |analytic - numeric| / max(|analytic|, |numeric|, FLOOR): relative for real
- * gradients, absolute below FLOOR, where the float loss's rounding dominates.
+ * Each backward pass is checked (gradcheck.h) against (L(p + ε) - L(p - ε)) / (2ε), the
+ * difference taken in double on the float implementation, with ε = 1e-2 (float's rounding would
+ * swamp a smaller step). The error is relative above a floor of 1e-3 and absolute below it,
+ * where the float loss's rounding dominates; the tolerance is 1e-2.
  */
 #include "nn.h"
 
@@ -14,69 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EPS 1e-2
-#define FLOOR 1e-3
-#define TOLERANCE 1e-2
+#define XORSHIFT_SEED 0x9E3779B97F4A7C15u
+#include "gradcheck.h"
 
-static int failures;
-
-static uint64_t rng_state = 0x9E3779B97F4A7C15u;
-static float uniform(float lo, float hi)
-{
-    rng_state ^= rng_state << 13, rng_state ^= rng_state >> 7, rng_state ^= rng_state << 17;
-    return lo + (hi - lo) * (float)((rng_state >> 40) * (1.0 / 16777216.0));
-}
-static void fill(float *x, size_t n, float scale)
-{
-    for (size_t k = 0; k < n; k++)
-        x[k] = uniform(-scale, scale);
-}
-
-/* The loss as a function of whatever the test perturbs. */
-typedef double (*loss_fn)(void *ctx);
-
-/* Compare analytic[k] with the central difference of loss in values[k], for every k if
- * sample >= n, else for `sample` random k. */
-static void check(const char *name, loss_fn loss, void *ctx, float *values, const float *analytic,
-                  size_t n, size_t sample)
-{
-    double worst = 0.0;
-    size_t worst_k = 0, checks = sample >= n ? n : sample;
-    for (size_t s = 0; s < checks; s++) {
-        size_t k = sample >= n ? s : (size_t)(uniform(0.0f, 1.0f) * (float)n) % n;
-        float saved = values[k];
-        float plus = saved + (float)EPS, minus = saved - (float)EPS;
-        values[k] = plus;
-        double lp = loss(ctx);
-        values[k] = minus;
-        double lm = loss(ctx);
-        values[k] = saved;
-        double numeric = (lp - lm) / ((double)plus - (double)minus);
-        double a = analytic[k], scale = fmax(fmax(fabs(a), fabs(numeric)), FLOOR);
-        double err = fabs(a - numeric) / scale;
-        if (err > worst)
-            worst = err, worst_k = k;
-    }
-    int ok = worst <= TOLERANCE;
-    printf("%-4s %-28s %4zu of %4zu checked, max error %.2e (tolerance %.0e) at %zu: analytic %.6g\n",
-           ok ? "ok" : "FAIL", name, checks, n, worst, TOLERANCE, worst_k, (double)analytic[worst_k]);
-    failures += !ok;
-}
-
-static void expect(int ok, const char *what)
-{
-    printf("%-4s %s\n", ok ? "ok" : "FAIL", what);
-    failures += !ok;
-}
-
-/* Layers are checked through L = Σ y · r for a fixed random r, so dL/dy = r. */
-static double dot(const float *y, const float *r, size_t n)
-{
-    double s = 0.0;
-    for (size_t k = 0; k < n; k++)
-        s += (double)y[k] * r[k];
-    return s;
-}
+static const gradcheck central = {.eps = 1e-2, .points = 2, .floor = 1e-3, .tolerance = 1e-2};
 
 /* ---- Dense ---- */
 
@@ -98,9 +39,9 @@ static void test_dense(void)
     fill(d.x, DN * DIN, 1.0f), fill(d.w, DIN * DOUT, 0.5f), fill(d.b, DOUT, 0.5f), fill(d.r, DN * DOUT, 1.0f);
     float dx[DN * DIN] = {0}, dw[DIN * DOUT] = {0}, db[DOUT] = {0};
     nn_train_dense_backward(DN, DIN, DOUT, d.x, d.w, d.r, dx, dw, db);
-    check("dense dx", dense_loss, &d, d.x, dx, DN * DIN, SIZE_MAX);
-    check("dense dW", dense_loss, &d, d.w, dw, DIN * DOUT, SIZE_MAX);
-    check("dense db", dense_loss, &d, d.b, db, DOUT, SIZE_MAX);
+    gradcheck_all(&central, "dense dx", dense_loss, &d, d.x, dx, DN * DIN);
+    gradcheck_all(&central, "dense dW", dense_loss, &d, d.w, dw, DIN * DOUT);
+    gradcheck_all(&central, "dense db", dense_loss, &d, d.b, db, DOUT);
 }
 
 /* ---- LSTM layer with padded sequences ---- */
@@ -134,21 +75,11 @@ static void test_lstm(void)
     static float dx[LT * LB * LIN], dk[(LIN + LU) * 4 * LU], dbias[4 * LU];
     lstm_loss(&l);
     nn_train_lstm_backward(&l.layer, LT, LB, l.x, l.mask, l.kernel, l.r, dx, dk, dbias, l.work);
-    check("lstm dx (padded batch)", lstm_loss, &l, l.x, dx, LT * LB * LIN, SIZE_MAX);
-    check("lstm dkernel (padded batch)", lstm_loss, &l, l.kernel, dk, (LIN + LU) * 4 * LU, SIZE_MAX);
-    check("lstm dbias (padded batch)", lstm_loss, &l, l.bias, dbias, 4 * LU, SIZE_MAX);
+    gradcheck_all(&central, "lstm dx (padded batch)", lstm_loss, &l, l.x, dx, LT * LB * LIN);
+    gradcheck_all(&central, "lstm dkernel (padded batch)", lstm_loss, &l, l.kernel, dk, (LIN + LU) * 4 * LU);
+    gradcheck_all(&central, "lstm dbias (padded batch)", lstm_loss, &l, l.bias, dbias, 4 * LU);
 
-    /* Padded steps output zeros and take no gradient. */
-    int padded_clean = 1;
-    for (int t = 0; t < LT; t++)
-        for (int b = 0; b < LB; b++)
-            if (t >= lengths[b]) {
-                for (int k = 0; k < LU; k++)
-                    padded_clean &= l.h[(t * LB + b) * LU + k] == 0.0f;
-                for (int k = 0; k < LIN; k++)
-                    padded_clean &= dx[(t * LB + b) * LIN + k] == 0.0f;
-            }
-    expect(padded_clean, "lstm: padded steps output 0 and get dx = 0");
+    CHECK(padded_steps_zero(LT, LB, l.mask, l.h, LU, dx, LIN), "lstm: padded steps output 0 and get dx = 0");
 
     /* The same maths as the inference engine's cell (nn_lstm_step, TensorFlow's semantics),
      * on its scalar reference kernels: the SIMD ones approximate tanh and sigmoid. */
@@ -165,7 +96,7 @@ static void test_lstm(void)
             diff = fmax(diff, fabs(h[k] - l.h[(t * LB + 0) * LU + k]));
     }
     printf("     lstm forward vs nn_lstm_step: max |diff| %.2e (tolerance 1e-5)\n", diff);
-    expect(selected == NN_OK && packed && diff <= 1e-5, "lstm forward matches nn_lstm_step");
+    CHECK(selected == NN_OK && packed && diff <= 1e-5, "lstm forward matches nn_lstm_step");
     nn_simd_select("auto");
     nn_matrix_free(packed);
     free(l.work);
@@ -191,15 +122,15 @@ static void test_cross_entropy(void)
     fill(s.logits, SN * SC, 2.0f);
     float d[SN * SC];
     nn_train_softmax_cross_entropy(SN, SC, s.logits, s.labels, s.mask, d);
-    check("softmax CE dlogits (masked)", ce_loss, &s, s.logits, d, SN * SC, SIZE_MAX);
+    gradcheck_all(&central, "softmax CE dlogits (masked)", ce_loss, &s, s.logits, d, SN * SC);
     int masked_zero = 1;
     for (int k = 0; k < SC; k++)
         masked_zero &= d[2 * SC + k] == 0.0f && d[4 * SC + k] == 0.0f;
-    expect(masked_zero, "softmax CE: masked rows get dlogits = 0");
+    CHECK(masked_zero, "softmax CE: masked rows get dlogits = 0");
     /* Uniform logits: every unmasked row costs log(C). */
     float flat[SN * SC] = {0};
     float loss = nn_train_softmax_cross_entropy(SN, SC, flat, s.labels, s.mask, NULL);
-    expect(fabsf(loss - logf((float)SC)) < 1e-6f, "softmax CE of equal logits is log(classes)");
+    CHECK(fabsf(loss - logf((float)SC)) < 1e-6f, "softmax CE of equal logits is log(classes)");
 }
 
 /* ---- The two-layer model ---- */
@@ -237,13 +168,13 @@ static void test_model(void)
     nn_train_rnn_tensors_of(&m.model, m.params, &p);
     nn_train_rnn_tensors_of(&m.model, grads, &g);
     /* The biases and the output layer in full, a random sample of the LSTM kernels. */
-    check("model lstm0 kernel", model_loss, &m, p.kernel[0], g.kernel[0], 7 * 12, 30);
-    check("model lstm0 bias", model_loss, &m, p.bias[0], g.bias[0], 12, SIZE_MAX);
-    check("model lstm1 kernel", model_loss, &m, p.kernel[1], g.kernel[1], 6 * 12, 30);
-    check("model lstm1 bias", model_loss, &m, p.bias[1], g.bias[1], 12, SIZE_MAX);
-    check("model out kernel", model_loss, &m, p.out_kernel, g.out_kernel, 3 * 5, SIZE_MAX);
-    check("model out bias", model_loss, &m, p.out_bias, g.out_bias, 5, SIZE_MAX);
-    expect(n == 200 && g.out_bias + 5 == grads + n, "model: 200 parameters, tensors tile the array");
+    gradcheck_sample(&central, "model lstm0 kernel", model_loss, &m, p.kernel[0], g.kernel[0], 7 * 12, 30);
+    gradcheck_all(&central, "model lstm0 bias", model_loss, &m, p.bias[0], g.bias[0], 12);
+    gradcheck_sample(&central, "model lstm1 kernel", model_loss, &m, p.kernel[1], g.kernel[1], 6 * 12, 30);
+    gradcheck_all(&central, "model lstm1 bias", model_loss, &m, p.bias[1], g.bias[1], 12);
+    gradcheck_all(&central, "model out kernel", model_loss, &m, p.out_kernel, g.out_kernel, 3 * 5);
+    gradcheck_all(&central, "model out bias", model_loss, &m, p.out_bias, g.out_bias, 5);
+    CHECK(n == 200 && g.out_bias + 5 == grads + n, "model: 200 parameters, tensors tile the array");
     free(m.params), free(grads), free(m.work);
 }
 
@@ -269,21 +200,21 @@ static void test_adam(void)
         worst = fmax(worst, fabs(p[0] - expected[t - 1]));
     }
     printf("     adam: max |p - hand value| %.2e over 3 steps (tolerance 2e-7)\n", worst);
-    expect(worst <= 2e-7 && p[1] == -2.0f, "adam: three steps match the hand-worked values");
-    expect(adam.beta1 == 0.9f && adam.beta2 == 0.999f && adam.epsilon == 1e-8f, "adam: TensorFlow's defaults");
+    CHECK(worst <= 2e-7 && p[1] == -2.0f, "adam: three steps match the hand-worked values");
+    CHECK(adam.beta1 == 0.9f && adam.beta2 == 0.999f && adam.epsilon == 1e-8f, "adam: TensorFlow's defaults");
 }
 
 static void test_clipping(void)
 {
     float g[2] = {3.0f, 4.0f};
     float norm = nn_train_clip_by_global_norm(2, g, 2.5f);
-    expect(norm == 5.0f && fabsf(g[0] - 1.5f) < 1e-7f && fabsf(g[1] - 2.0f) < 1e-7f,
+    CHECK(norm == 5.0f && fabsf(g[0] - 1.5f) < 1e-7f && fabsf(g[1] - 2.0f) < 1e-7f,
            "clip: norm 5 clipped to 2.5 scales by 0.5");
     norm = nn_train_clip_by_global_norm(2, g, 10.0f);
-    expect(fabsf(norm - 2.5f) < 1e-6f && g[0] == 1.5f && g[1] == 2.0f, "clip: a norm under clip_norm is untouched");
+    CHECK(fabsf(norm - 2.5f) < 1e-6f && g[0] == 1.5f && g[1] == 2.0f, "clip: a norm under clip_norm is untouched");
     float h[3] = {1.0f, 2.0f, 2.0f};
     norm = nn_train_clip_by_global_norm(3, h, 3.0f);
-    expect(norm == 3.0f && h[0] == 1.0f && h[2] == 2.0f, "clip: norm equal to clip_norm is untouched");
+    CHECK(norm == 3.0f && h[0] == 1.0f && h[2] == 2.0f, "clip: norm equal to clip_norm is untouched");
 }
 
 int main(void)
@@ -294,6 +225,5 @@ int main(void)
     test_model();
     test_adam();
     test_clipping();
-    printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
-    return failures ? 1 : 0;
+    return check_summary("test_train_gradients");
 }

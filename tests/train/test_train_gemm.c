@@ -303,17 +303,8 @@ static void test_lstm_steps(const nn_kernels *set)
 
 int main(void)
 {
-    const nn_kernels *sets[3];
-    int set_count = 0;
-#if defined(__x86_64__) || defined(__i386__)
-    if (cpu_has_avx2_fma_f16c())
-        sets[set_count++] = &nn_kernels_avx2;
-    else
-        printf("test_train_gemm: this CPU lacks AVX2+FMA+F16C; avx2 kernels not tested\n");
-    sets[set_count++] = &nn_kernels_sse2;
-#else
-    sets[set_count++] = &nn_kernels_neon;
-#endif
+    const nn_kernels *sets[2];
+    int set_count = simd_kernel_sets(sets, "test_train_gemm");
     snprintf(context, sizeof context, "tables");
     for (int s = 0; s < set_count; s++)
         CHECK(sets[s]->train_gemm && sets[s]->train_lstm_forward && sets[s]->train_lstm_backward,
@@ -330,9 +321,5 @@ int main(void)
     CHECK(c[0] == 0.5f && c[1] == 4.0f && c[2] == 2.0f && c[3] == 10.0f, "got %g %g %g %g", (double)c[0],
           (double)c[1], (double)c[2], (double)c[3]);
 
-    printf("test_train_gemm:");
-    for (int s = 0; s < set_count; s++)
-        printf("%s %s", s ? "," : "", sets[s]->name);
-    printf(" against reference, %d checks, %d failed: %s\n", checks, failures, failures ? "FAIL" : "PASS");
-    return failures ? 1 : 0;
+    return kernel_sets_summary("test_train_gemm", sets, set_count);
 }

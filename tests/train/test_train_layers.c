@@ -3,11 +3,11 @@
  * mask statistics and its generator.
  * Copyright 2026 The magenta-lv2 authors. GPL-3.0-or-later.
  *
- * Gradients as in test_gradients.c: L = Σ y · r for a fixed random r, central differences with
- * ε = 1e-2 taken in double on the float passes, error relative above FLOOR, absolute below.
- * FLOOR is 3e-3 (an absolute 3e-5 for small gradients): the GRU's float rounding gives its
- * numeric derivatives noise near 1e-5 (with FLOOR 1e-3 the worst of 8 random draws was 9.6e-3,
- * with 3e-3 it is 3.2e-3).
+ * Gradients as in test_gradients.c (gradcheck.h): L = Σ y · r for a fixed random r, central
+ * differences with ε = 1e-2 taken in double on the float passes, error relative above the floor,
+ * absolute below, tolerance 1e-2. The floor is 3e-3 (an absolute 3e-5 for small gradients): the
+ * GRU's float rounding gives its numeric derivatives noise near 1e-5 (with a floor of 1e-3 the
+ * worst of 8 random draws was 9.6e-3, with 3e-3 it is 3.2e-3).
  */
 #include "nn.h"
 
@@ -17,63 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EPS 1e-2
-#define FLOOR 3e-3
-#define TOLERANCE 1e-2
+#define XORSHIFT_SEED 0x9E3779B97F4A7C15u
+#include "gradcheck.h"
 
-static int failures;
-
-static uint64_t rng_state = 0x9E3779B97F4A7C15u;
-static float uniform(float lo, float hi)
-{
-    rng_state ^= rng_state << 13, rng_state ^= rng_state >> 7, rng_state ^= rng_state << 17;
-    return lo + (hi - lo) * (float)((rng_state >> 40) * (1.0 / 16777216.0));
-}
-static void fill(float *x, size_t n, float scale)
-{
-    for (size_t k = 0; k < n; k++)
-        x[k] = uniform(-scale, scale);
-}
-
-static void expect(int ok, const char *what)
-{
-    printf("%-4s %s\n", ok ? "ok" : "FAIL", what);
-    failures += !ok;
-}
-
-typedef double (*loss_fn)(void *ctx);
-
-static void check(const char *name, loss_fn loss, void *ctx, float *values, const float *analytic, size_t n)
-{
-    double worst = 0.0;
-    size_t worst_k = 0;
-    for (size_t k = 0; k < n; k++) {
-        float saved = values[k];
-        float plus = saved + (float)EPS, minus = saved - (float)EPS;
-        values[k] = plus;
-        double lp = loss(ctx);
-        values[k] = minus;
-        double lm = loss(ctx);
-        values[k] = saved;
-        double numeric = (lp - lm) / ((double)plus - (double)minus);
-        double a = analytic[k], scale = fmax(fmax(fabs(a), fabs(numeric)), FLOOR);
-        double err = fabs(a - numeric) / scale;
-        if (err > worst)
-            worst = err, worst_k = k;
-    }
-    int ok = worst <= TOLERANCE;
-    printf("%-4s %-36s %4zu checked, max error %.2e (tolerance %.0e) at %zu: analytic %.6g\n", ok ? "ok" : "FAIL",
-           name, n, worst, TOLERANCE, worst_k, (double)analytic[worst_k]);
-    failures += !ok;
-}
-
-static double dot(const float *y, const float *r, size_t n)
-{
-    double s = 0.0;
-    for (size_t k = 0; k < n; k++)
-        s += (double)y[k] * r[k];
-    return s;
-}
+static const gradcheck central = {.eps = 1e-2, .points = 2, .floor = 3e-3, .tolerance = 1e-2};
 
 /* ---- GRU ---- */
 
@@ -115,10 +62,11 @@ static void test_gru(int reset_after, int hidden_bias)
     nn_train_gru_backward(&g.layer, GT, GB, g.x, g.mask, &g.p, g.r, dx, &d, g.work);
     char name[80];
     const char *variant = reset_after ? "gru reset-after" : "gru reset-before";
-#define GRU_CHECK(what, values, grads, n)                       \
-    do {                                                        \
-        snprintf(name, sizeof name, "%s %s", variant, what);    \
-        check(name, gru_loss, &g, values, grads, n);            \
+    snprintf(context, sizeof context, "%s%s", variant, hidden_bias ? ", hidden bias" : "");
+#define GRU_CHECK(what, values, grads, n)                                  \
+    do {                                                                   \
+        snprintf(name, sizeof name, "%s %s", variant, what);               \
+        gradcheck_all(&central, name, gru_loss, &g, values, grads, n);     \
     } while (0)
     GRU_CHECK("dx", g.x, dx, GT * GB * GIN);
     GRU_CHECK("dgate_kernel", g.gk, dgk, GK);
@@ -129,18 +77,8 @@ static void test_gru(int reset_after, int hidden_bias)
         GRU_CHECK("dcandidate_hidden_bias", g.bh, dbh, GU);
 #undef GRU_CHECK
 
-    int clean = 1;
     gru_loss(&g);
-    for (int t = 0; t < GT; t++)
-        for (int b = 0; b < GB; b++)
-            if (t >= lengths[b]) {
-                for (int k = 0; k < GU; k++)
-                    clean &= g.h[(t * GB + b) * GU + k] == 0.0f;
-                for (int k = 0; k < GIN; k++)
-                    clean &= dx[(t * GB + b) * GIN + k] == 0.0f;
-            }
-    snprintf(name, sizeof name, "%s: padded steps output 0 and get dx = 0", variant);
-    expect(clean, name);
+    CHECK(padded_steps_zero(GT, GB, g.mask, g.h, GU, dx, GIN), "padded steps output 0 and get dx = 0");
 
     /* The same maths as the inference cell, on its scalar reference kernels. */
     nn_status selected = nn_simd_select("reference");
@@ -157,8 +95,7 @@ static void test_gru(int reset_after, int hidden_bias)
     }
     nn_simd_select("auto");
     printf("     %s forward vs nn_gru_step: max |diff| %.2e (tolerance 1e-5)\n", variant, diff);
-    snprintf(name, sizeof name, "%s forward matches nn_gru_step", variant);
-    expect(selected == NN_OK && gate && cand && diff <= 1e-5, name);
+    CHECK(selected == NN_OK && gate && cand && diff <= 1e-5, "forward matches nn_gru_step");
     nn_matrix_free(gate), nn_matrix_free(cand);
     free(g.work);
 }
@@ -180,18 +117,19 @@ static double embedding_loss(void *ctx)
 
 static void test_embedding(void)
 {
+    snprintf(context, sizeof context, "embedding");
     embedding_case e = {.ids = {0, 3, 3, -1, 4, 5, 1}}; /* a repeat, two out of range; id 2 unused */
     fill(e.table, EV * ED, 1.0f), fill(e.r, EN * ED, 1.0f);
     float dtable[EV * ED] = {0};
     embedding_loss(&e);
     nn_train_embedding_backward(EN, EV, ED, e.ids, e.r, dtable);
-    check("embedding dtable", embedding_loss, &e, e.table, dtable, EV * ED);
+    gradcheck_all(&central, "embedding dtable", embedding_loss, &e, e.table, dtable, EV * ED);
     int ok = 1;
     for (int k = 0; k < ED; k++) {
         ok &= e.out[3 * ED + k] == 0.0f && e.out[5 * ED + k] == 0.0f; /* out of range: zero rows */
         ok &= e.out[1 * ED + k] == e.table[3 * ED + k] && dtable[2 * ED + k] == 0.0f;
     }
-    expect(ok, "embedding: rows copied, out-of-range ids give zero rows and no gradient");
+    CHECK(ok, "rows copied, out-of-range ids give zero rows and no gradient");
 }
 
 /* ---- Dropout ---- */
@@ -200,6 +138,7 @@ enum { DN = 100000 };
 
 static void test_dropout(void)
 {
+    snprintf(context, sizeof context, "dropout");
     static float x[DN], mask[DN], again[DN], again_mask[DN], other[DN], other_mask[DN];
     const float keep = 0.8f;
     for (int k = 0; k < DN; k++)
@@ -217,30 +156,30 @@ static void test_dropout(void)
     }
     double mean = DN * keep, sd = sqrt(DN * keep * (1.0 - keep));
     printf("     dropout keep %.1f: %d of %d kept (expected %.0f ± %.0f)\n", keep, kept, DN, mean, 5 * sd);
-    expect(fabs(kept - mean) <= 5 * sd, "dropout: kept share within 5 sd of the binomial mean");
-    expect(values_ok, "dropout: mask is 0 or 1/keep and x is scaled by it");
-    expect(memcmp(mask, again_mask, sizeof mask) == 0 && memcmp(x, again, sizeof x) == 0,
-           "dropout: equal (seed, stream) give equal masks");
+    CHECK(fabs(kept - mean) <= 5 * sd, "kept share within 5 sd of the binomial mean");
+    CHECK(values_ok, "mask is 0 or 1/keep and x is scaled by it");
+    CHECK(memcmp(mask, again_mask, sizeof mask) == 0 && memcmp(x, again, sizeof x) == 0,
+          "equal (seed, stream) give equal masks");
     /* Independent streams agree on a position with probability keep² + (1 - keep)² = 0.68. */
     printf("     streams 5 and 6 differ at %d of %d positions (expected %.0f)\n", differ, DN, DN * 0.32);
-    expect(fabs(differ - DN * 0.32) <= 5 * sqrt(DN * 0.32 * 0.68), "dropout: different streams differ");
+    CHECK(fabs(differ - DN * 0.32) <= 5 * sqrt(DN * 0.32 * 0.68), "different streams differ");
 
     /* The generator is PCG32 as published: pcg32_srandom_r(42, 54) starts 0xa15c02b7 0x7b47f409
      * 0xba1d3330 0x83d2f293 0xbfa4784b 0xcbed606e (the PCG demo's output), so with keep 0.5
      * (kept when the top bit is 0) only the second is kept. */
     float half[6] = {1, 1, 1, 1, 1, 1}, half_mask[6];
     nn_train_dropout_forward(6, 0.5f, 42, 54, half, half_mask);
-    expect(half_mask[0] == 0 && half_mask[1] == 2 && half_mask[2] == 0 && half_mask[3] == 0 && half_mask[4] == 0 &&
-               half_mask[5] == 0,
-           "dropout: PCG32's published sequence for seed 42, stream 54");
+    CHECK(half_mask[0] == 0 && half_mask[1] == 2 && half_mask[2] == 0 && half_mask[3] == 0 && half_mask[4] == 0 &&
+              half_mask[5] == 0,
+          "PCG32's published sequence for seed 42, stream 54");
 
     /* keep >= 1 is the identity; backward multiplies by the mask. */
     float y[4] = {1, -2, 3, -4}, ones[4], dy[4] = {1, 1, 1, 1};
     nn_train_dropout_forward(4, 1.0f, 7, 7, y, ones);
-    expect(y[0] == 1 && y[1] == -2 && y[2] == 3 && y[3] == -4 && ones[0] == 1 && ones[3] == 1,
-           "dropout: keep 1 is the identity");
+    CHECK(y[0] == 1 && y[1] == -2 && y[2] == 3 && y[3] == -4 && ones[0] == 1 && ones[3] == 1,
+          "keep 1 is the identity");
     nn_train_dropout_backward(4, half_mask, dy);
-    expect(dy[0] == 0 && dy[1] == 2 && dy[2] == 0, "dropout backward: dy *= mask");
+    CHECK(dy[0] == 0 && dy[1] == 2 && dy[2] == 0, "backward: dy *= mask");
 }
 
 int main(void)
@@ -251,6 +190,5 @@ int main(void)
     test_gru(1, 0);
     test_embedding();
     test_dropout();
-    printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
-    return failures ? 1 : 0;
+    return check_summary("test_train_layers");
 }

@@ -11,13 +11,15 @@ hand (torch.optim.Adam puts epsilon after the bias correction; clip_grad_norm_ a
 
 Run: /usr/bin/python3 test_train_oracle.py --driver PATH/oracle_train --workdir DIR
 """
-import argparse
 import os
-import subprocess
 import sys
 
 import numpy as np
 import torch
+
+sys.dont_write_bytecode = True  # oracle_io sits in the source tree: leave no __pycache__ there
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from oracle_io import Record, Report, run_driver, split  # noqa: E402
 
 # Tolerances. The reference is float64, so what is measured is train.c's float32 error.
 LOSS_RTOL = 1e-6   # loss, relative
@@ -27,16 +29,8 @@ PARAM_ATOL = 1e-6  # parameters after 10 steps of lr 0.01, absolute
 
 
 def read(path):
-    raw = open(path, 'rb').read()
-    assert raw[:4] == b'OTRN', 'bad magic'
-    pos = 4
-
-    def take(dtype, count):
-        nonlocal pos
-        out = np.frombuffer(raw, dtype=dtype, count=count, offset=pos)
-        pos += 4 * count
-        return out
-
+    r = Record(path, b'OTRN')
+    take = r.take
     inp, u0, u1, classes, steps, batch, adam_steps = (int(v) for v in take('<i4', 7))
     forget_bias, lr, clip = (float(v) for v in take('<f4', 3))
     shapes = [('kernel0', (inp + u0, 4 * u0)), ('bias0', (4 * u0,)),
@@ -54,17 +48,8 @@ def read(path):
     trace = take('<f4', 2 * adam_steps).reshape(adam_steps, 2)
     d['step_loss'], d['step_norm'] = trace[:, 0].astype(np.float64), trace[:, 1].astype(np.float64)
     d['final'] = take('<f4', n).astype(np.float64)
-    assert pos == len(raw), 'trailing bytes'
+    r.end()
     return d
-
-
-def split(d, flat):
-    out, pos = {}, 0
-    for name, shape in d['shapes']:
-        size = int(np.prod(shape))
-        out[name] = flat[pos:pos + size].reshape(shape)
-        pos += size
-    return out
 
 
 def torch_order(units):
@@ -75,7 +60,7 @@ def torch_order(units):
 
 def loss_and_grads(d, flat):
     """The model in torch (float64): mean masked cross-entropy and its gradient in TF layout."""
-    p = split(d, flat)
+    p = split(d['shapes'], flat)
     steps, batch = d['steps'], d['batch']
     lengths = d['mask'].sum(axis=0).astype(np.int64)
     x = torch.nn.functional.one_hot(torch.from_numpy(d['inputs'].astype(np.int64)), d['inp']).double()
@@ -122,24 +107,12 @@ def loss_and_grads(d, flat):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument('--driver', required=True)
-    parser.add_argument('--workdir', required=True)
-    args = parser.parse_args()
-    path = os.path.join(args.workdir, 'train_oracle.bin')
-    subprocess.run([args.driver, path], check=True)
-    d = read(path)
-    failures = 0
-
-    def report(ok, text):
-        nonlocal failures
-        print('%-4s %s' % ('ok' if ok else 'FAIL', text))
-        failures += not ok
-
+    d = read(run_driver('train_oracle.bin'))
+    report = Report()
     loss, grads = loss_and_grads(d, d['params'])
     err = abs(d['loss'] - loss) / abs(loss)
     report(err <= LOSS_RTOL, 'loss %.7f vs torch %.7f: relative error %.2e (tolerance %.0e)' % (d['loss'], loss, err, LOSS_RTOL))
-    ours, ref = split(d, d['grads']), split(d, grads)
+    ours, ref = split(d['shapes'], d['grads']), split(d['shapes'], grads)
     for name, _ in d['shapes']:
         err = np.abs(ours[name] - ref[name]).max() / np.abs(ref[name]).max()
         report(err <= GRAD_RTOL, 'd%-10s max |diff| / max |grad| %.2e (tolerance %.0e)' % (name, err, GRAD_RTOL))
@@ -167,8 +140,7 @@ def main():
     moved = np.abs(params - d['params']).max()
     report(err <= PARAM_ATOL, 'params after %d steps: max |diff| %.2e (tolerance %.0e; they moved up to %.3f)'
            % (d['adam_steps'], err, PARAM_ATOL, moved))
-    print('%s: %d failure(s)' % ('FAIL' if failures else 'PASS', failures))
-    return 1 if failures else 0
+    return report.summary()
 
 
 if __name__ == '__main__':

@@ -53,23 +53,8 @@ static nn_status fail(char *why, nn_status status, const char *path, const char 
     return status;
 }
 
-/* read() until n bytes or the end of the file; -1 on an error. */
-static ssize_t read_full(int fd, uint8_t *buf, size_t n)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = read(fd, buf + got, n - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return -1;
-        if (r == 0)
-            break;
-        got += (size_t)r;
-    }
-    return (ssize_t)got;
-}
-
+/* pread() until n bytes from `offset` or the end of the file; -1 on an error. Every read names
+ * its offset, so the validating pass and random access share the descriptor freely. */
 static ssize_t pread_full(int fd, void *buf, size_t n, uint64_t offset)
 {
     size_t got = 0;
@@ -164,8 +149,8 @@ static size_t take(stream *s, void *dst, size_t n)
 {
     size_t done = 0;
     while (done < n) {
-        if (s->pos == s->have) {
-            ssize_t r = read_full(s->fd, s->buf, STREAM_BUFFER);
+        if (s->pos == s->have) { /* all read so far is taken: the file resumes at offset + done */
+            ssize_t r = pread_full(s->fd, s->buf, STREAM_BUFFER, s->offset + done);
             if (r <= 0) {
                 s->failed |= r < 0;
                 break;
@@ -296,7 +281,7 @@ nn_status dataset_open(const char *path, dataset **out, char *why)
         st = fail(why, NN_ERR_IO, path, "cannot stat: %s", strerror(errno));
     else if (!S_ISREG(sb.st_mode))
         st = fail(why, NN_ERR_IO, path, "not a regular file");
-    else if ((got = read_full(ds->fd, header, HEADER_SIZE)) < 0)
+    else if ((got = pread_full(ds->fd, header, HEADER_SIZE, 0)) < 0)
         st = fail(why, NN_ERR_IO, path, "cannot read: %s", strerror(errno));
     else
         st = parse_header(ds, header, (size_t)got, why);
