@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs what building and testing the suite needs on Debian 12, from Debian's own packages.
-# Usage: tools/install-deps.sh [demo|test]   (demo: build tools only; test: everything CI uses)
+# Usage: tools/install-deps.sh [demo|test]   (demo: build tools and the demo's synthesizer; test: everything CI uses)
 set -euo pipefail
 
-build_packages=(gcc libc6-dev meson ninja-build pkg-config libsimde-dev)
+build_packages=(
+  gcc libc6-dev meson ninja-build pkg-config libsimde-dev
+  fluidsynth fluid-soundfont-gm          # the demo plays the music it generates into WAV files
+)
 test_packages=(
   g++                                    # libstdc++, which the RealtimeSanitizer runtime needs
   clang libclang-rt-14-dev               # clang builds, its sanitizers and libFuzzer

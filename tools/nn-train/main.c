@@ -13,6 +13,8 @@ void nn_train_usage(FILE *to)
           "       nn-train data --encoding NAME --out FILE.nnd [--eval-percent P] [--transpose LO:HI]\n"
           "                     [--dedupe-mb MB] [--jobs N] [--no-infer-chords] FOLDER...\n"
           "       nn-train baseline --data FILE.nnd [--order N] [--json]\n"
+          "       nn-train generate --model FILE.nnm --out FILE.mid [--steps N] [--temperature T] [--seed N]\n"
+          "                         [--primer FILE.mid] [--qpm Q] [--chords \"C G Am F\"]\n"
           "\n"
           "Runs Magenta's data pipeline for one encoding on a MIDI file and prints one step per\n"
           "line: the step, the event, its class index, and with --vectors the model's input\n"
@@ -37,7 +39,16 @@ void nn_train_usage(FILE *to)
           "\n"
           "baseline fits interpolated Kneser-Ney n-gram models of orders 1..N (default 5) to the\n"
           "training records' label sequences and prints each one's evaluation NLL (nats per step),\n"
-          "accuracy and perplexity: the score a trained model should beat.\n",
+          "accuracy and perplexity: the score a trained model should beat.\n"
+          "\n"
+          "generate continues a primer with a melody, drums or improv model (its `encoding`), as\n"
+          "Magenta's *_rnn_generate do: the first melody of --primer (drums: its channel-10 notes, or\n"
+          "every note), quantized at 4 steps per quarter, else a middle C (drums: a bass drum); then\n"
+          "samples at --temperature (default 1; 0: always the most likely event) from --seed\n"
+          "(default 1) until the piece is --steps sixteenths long (default 128, primer included), and\n"
+          "writes it at --qpm (default 120; a primer's own tempo wins). Improv: --chords, one per bar,\n"
+          "repeated (default \"C G Am F C G F C\"), also played as block chords on channel 2. The same\n"
+          "model, options and seed give the same file.\n",
           to);
 }
 
@@ -56,6 +67,8 @@ int main(int argc, char **argv)
         return command_baseline(argc - 2, argv + 2);
     if (argc >= 2 && (!strcmp(argv[1], "melody") || !strcmp(argv[1], "drums") || !strcmp(argv[1], "improv")))
         return command_train(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "generate"))
+        return command_generate(argc - 2, argv + 2);
     if (argc >= 2 && !strcmp(argv[1], "bench"))
         return command_bench(argc - 1, argv + 1);
     nn_train_usage(stderr);

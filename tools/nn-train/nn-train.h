@@ -274,4 +274,15 @@ int trainer_evaluate(trainer *t, const int64_t *records, int64_t count, nn_train
 int command_train(int argc, char **argv);
 int command_bench(int argc, char **argv);
 
+/* ---- Generation (generate.c) --------------------------------------------------------------- */
+
+int command_generate(int argc, char **argv);
+/* The model's input at `position` of an event track of `length` events, as features_of_record
+ * builds row `position` (of the same events as classes): melody and improv read `melody`
+ * (MUSIC_MELODY_* events), drums read `drums`; improv puts first the chord encoding of
+ * chords[position + 1] (chord words, one per step; NULL for the others). input has
+ * enc->input_size floats. */
+nn_status generate_input(const encoding *enc, const int *melody, const music_drum_event *drums, const uint32_t *chords,
+                         int length, int position, float *input, char *why);
+
 #endif /* NN_TRAIN_H */
