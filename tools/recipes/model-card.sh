@@ -62,7 +62,7 @@ $seconds s. Log: \`presets/$config.nnm.csv\`; curve: \`presets/$config.nnm.svg\`
 | model | eval NLL | accuracy | perplexity |
 |---|---:|---:|---:|
 | this model | $m_nll | $m_acc | $m_ppl |
-| n-gram baseline (interpolated Kneser-Ney, order $b_order, best of orders 1-8) | $b_nll | $b_acc | $b_ppl |
+| n-gram baseline (interpolated Kneser-Ney, order $b_order, the best of the orders tried) | $b_nll | $b_acc | $b_ppl |
 
 The model beats the baseline by $gain.
 CARD
