@@ -44,17 +44,6 @@ struct ngram_model {
     double *work; /* 3 × vocabulary */
 };
 
-static nn_status fail(char *why, nn_status status, const char *format, ...)
-{
-    if (why) {
-        va_list args;
-        va_start(args, format);
-        vsnprintf(why, NN_MESSAGE_SIZE, format, args);
-        va_end(args);
-    }
-    return status;
-}
-
 static uint64_t low_bits(int n)
 {
     return n >= 64 ? ~0ull : (1ull << n) - 1;
@@ -97,16 +86,16 @@ nn_status ngram_new(int max_order, int vocabulary, ngram_model **out, char *why)
 {
     *out = NULL;
     if (vocabulary < 1 || vocabulary > 65535)
-        return fail(why, NN_ERR_ARGUMENT, "n-gram: vocabulary %d out of 1..65535", vocabulary);
+        return why_fail(why, NN_ERR_ARGUMENT, "n-gram: vocabulary %d out of 1..65535", vocabulary);
     int bits = 1;
     while ((1 << bits) < vocabulary + 1) /* labels and BOS */
         bits++;
     int most = 64 / bits < NGRAM_MAX_ORDER ? 64 / bits : NGRAM_MAX_ORDER;
     if (max_order < 1 || max_order > most)
-        return fail(why, NN_ERR_ARGUMENT, "n-gram: order %d out of 1..%d for %d labels", max_order, most, vocabulary);
+        return why_fail(why, NN_ERR_ARGUMENT, "n-gram: order %d out of 1..%d for %d labels", max_order, most, vocabulary);
     ngram_model *m = calloc(1, sizeof *m);
     if (!m)
-        return fail(why, NN_ERR_MEMORY, "n-gram: out of memory");
+        return why_fail(why, NN_ERR_MEMORY, "n-gram: out of memory");
     m->order = max_order;
     m->vocabulary = vocabulary;
     m->bits = bits;
@@ -123,7 +112,7 @@ nn_status ngram_new(int max_order, int vocabulary, ngram_model **out, char *why)
     }
     if (!ok) {
         ngram_free(m);
-        return fail(why, NN_ERR_MEMORY, "n-gram: out of memory");
+        return why_fail(why, NN_ERR_MEMORY, "n-gram: out of memory");
     }
     *out = m;
     return NN_OK;
@@ -155,18 +144,18 @@ static uint64_t bos_history(const ngram_model *m)
 nn_status ngram_add(ngram_model *m, const int *labels, int count, char *why)
 {
     if (m->finished)
-        return fail(why, NN_ERR_ARGUMENT, "n-gram: ngram_add after ngram_finish");
+        return why_fail(why, NN_ERR_ARGUMENT, "n-gram: ngram_add after ngram_finish");
     if (count < 0 || m->tokens + (uint64_t)count >= UINT32_MAX)
-        return fail(why, NN_ERR_ARGUMENT, "n-gram: more than %u training steps", UINT32_MAX - 1);
+        return why_fail(why, NN_ERR_ARGUMENT, "n-gram: more than %u training steps", UINT32_MAX - 1);
     uint64_t history = bos_history(m), keep = low_bits((m->order - 1) * m->bits);
     for (int t = 0; t < count; t++) {
         uint64_t y = (uint64_t)labels[t];
         if (labels[t] < 0 || labels[t] >= m->vocabulary)
-            return fail(why, NN_ERR_ARGUMENT, "n-gram: label %d out of 0..%d", labels[t], m->vocabulary - 1);
+            return why_fail(why, NN_ERR_ARGUMENT, "n-gram: label %d out of 0..%d", labels[t], m->vocabulary - 1);
         for (int k = 1; k <= m->order; k++) {
             level *l = &m->levels[k];
             if ((l->used + 1) * 4 > (l->mask + 1) * 3 && !level_grow(l))
-                return fail(why, NN_ERR_MEMORY, "n-gram: out of memory for %zu %d-grams", l->used, k);
+                return why_fail(why, NN_ERR_MEMORY, "n-gram: out of memory for %zu %d-grams", l->used, k);
             uint64_t key = (history & low_bits((k - 1) * m->bits)) << m->bits | y;
             gram *g = gram_slot(l, key);
             if (!g->count) {
@@ -236,7 +225,7 @@ nn_status ngram_finish(ngram_model *m, char *why)
     if (m->finished)
         return NN_OK;
     if (!m->tokens)
-        return fail(why, NN_ERR_ARGUMENT, "n-gram: no training steps");
+        return why_fail(why, NN_ERR_ARGUMENT, "n-gram: no training steps");
     /* continuation counts: each distinct (k+1)-gram adds one to its k-gram suffix */
     for (int k = 1; k < m->order; k++) {
         const level *upper = &m->levels[k + 1];
@@ -273,7 +262,7 @@ nn_status ngram_finish(ngram_model *m, char *why)
             slots *= 2;
         l->contexts = calloc(slots, sizeof *l->contexts);
         if (!l->contexts)
-            return fail(why, NN_ERR_MEMORY, "n-gram: out of memory for %zu contexts", contexts);
+            return why_fail(why, NN_ERR_MEMORY, "n-gram: out of memory for %zu contexts", contexts);
         l->context_mask = slots - 1;
         l->context_count = contexts;
         for (size_t i = 0; i < used;) {

@@ -9,17 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static nn_status fail(char *why, nn_status status, const char *format, ...)
-{
-    if (why) {
-        va_list args;
-        va_start(args, format);
-        vsnprintf(why, NN_MESSAGE_SIZE, format, args);
-        va_end(args);
-    }
-    return status;
-}
-
 /* ---- Chord words --------------------------------------------------------------------------- */
 
 enum { WORD_ROOT = 12, WORD_BASS = 16, WORD_QUALITY = 20 };
@@ -60,7 +49,7 @@ nn_status chord_word_encode(chord_encoding kind, uint32_t word, float *input, ch
 {
     int size = chord_encoding_size(kind);
     if (!size || !chord_word_valid(word))
-        return fail(why, NN_ERR_ARGUMENT, "chord word %08x: not a valid chord for encoding %d", word, (int)kind);
+        return why_fail(why, NN_ERR_ARGUMENT, "chord word %08x: not a valid chord for encoding %d", word, (int)kind);
     memset(input, 0, (size_t)size * sizeof *input);
     bool none = word & CHORD_WORD_NO_CHORD;
     int root = word >> WORD_ROOT & 15, bass = word >> WORD_BASS & 15, quality = word >> WORD_QUALITY & 7;
@@ -69,7 +58,7 @@ nn_status chord_word_encode(chord_encoding kind, uint32_t word, float *input, ch
         if (none) {
             input[0] = 1.0f;
         } else if (quality >= MUSIC_CHORD_OTHER) {
-            return fail(why, NN_ERR_MALFORMED, "chord with root %d is not a standard triad (ChordEncodingError)", root);
+            return why_fail(why, NN_ERR_MALFORMED, "chord with root %d is not a standard triad (ChordEncodingError)", root);
         } else {
             input[1 + 12 * quality + root] = 1.0f;
         }
@@ -124,11 +113,11 @@ static nn_status melody_features(const encoding *enc, const uint16_t *classes, c
 {
     int *events = malloc((size_t)length * sizeof *events);
     if (!events)
-        return fail(why, NN_ERR_MEMORY, "features: out of memory");
+        return why_fail(why, NN_ERR_MEMORY, "features: out of memory");
     nn_status status = NN_OK;
     for (int i = 0; i < length && status == NN_OK; i++)
         if (music_melody_onehot_decode(enc->melody.min_note, enc->melody.max_note, classes[i], &events[i]) != MUSIC_OK)
-            status = fail(why, NN_ERR_MALFORMED, "features: class %d at step %d is outside the melody one-hot", classes[i], i);
+            status = why_fail(why, NN_ERR_MALFORMED, "features: class %d at step %d is outside the melody one-hot", classes[i], i);
     int control = enc->kind == KIND_IMPROV ? chord_encoding_size(enc->chords) : 0, size = enc->input_size;
     for (int i = 0; i + 1 < length && status == NN_OK; i++) {
         if (inputs) {
@@ -138,10 +127,10 @@ static nn_status melody_features(const encoding *enc, const uint16_t *classes, c
             if (control)
                 status = chord_word_encode(enc->chords, chords[i + 1], row, why);
             if (status == NN_OK && music_melody_encoder_input(&enc->melody, events, length, i, row + control) != MUSIC_OK)
-                status = fail(why, NN_ERR_MALFORMED, "features: no melody input at step %d", i);
+                status = why_fail(why, NN_ERR_MALFORMED, "features: no melody input at step %d", i);
         }
         if (status == NN_OK && music_melody_encoder_label(&enc->melody, events, length, i + 1, &labels[i]) != MUSIC_OK)
-            status = fail(why, NN_ERR_MALFORMED, "features: no melody label at step %d", i + 1);
+            status = why_fail(why, NN_ERR_MALFORMED, "features: no melody label at step %d", i + 1);
     }
     free(events);
     return status;
@@ -152,21 +141,21 @@ static nn_status drum_features(const encoding *enc, const uint16_t *classes, int
 {
     music_drum_event *events = malloc((size_t)length * sizeof *events);
     if (!events)
-        return fail(why, NN_ERR_MEMORY, "features: out of memory");
+        return why_fail(why, NN_ERR_MEMORY, "features: out of memory");
     /* a class decodes to one pitch per drum class: equal classes are equal pitch sets, which
      * is all the lookback comparisons ask (drum_kit has no lookbacks anyway) */
     music_lookback_config config = music_lookback_drum_kit();
     nn_status status = NN_OK;
     for (int i = 0; i < length && status == NN_OK; i++)
         if (music_drum_onehot_decode(&enc->drum_map, classes[i], &events[i]) != MUSIC_OK)
-            status = fail(why, NN_ERR_MALFORMED, "features: drum class %d at step %d out of range", classes[i], i);
+            status = why_fail(why, NN_ERR_MALFORMED, "features: drum class %d at step %d out of range", classes[i], i);
     for (int i = 0; i + 1 < length && status == NN_OK; i++) {
         if (inputs && music_drum_lookback_input(&enc->drum_map, &config, events, length, i,
                                                 inputs + (size_t)i * (size_t)enc->input_size, enc->input_size) != MUSIC_OK)
-            status = fail(why, NN_ERR_MALFORMED, "features: no drum input at step %d", i);
+            status = why_fail(why, NN_ERR_MALFORMED, "features: no drum input at step %d", i);
         labels[i] = music_drum_lookback_label(&enc->drum_map, &config, events, length, i + 1);
         if (labels[i] < 0)
-            status = fail(why, NN_ERR_MALFORMED, "features: no drum label at step %d", i + 1);
+            status = why_fail(why, NN_ERR_MALFORMED, "features: no drum label at step %d", i + 1);
     }
     free(events);
     return status;
@@ -176,12 +165,12 @@ nn_status features_of_record(const encoding *enc, const uint16_t *classes, const
                              float *inputs, int *labels, char *why)
 {
     if (!enc || !classes || !labels || length < 1 || enc->kind == KIND_GENIE || enc->num_classes <= 0)
-        return fail(why, NN_ERR_ARGUMENT, "features: bad arguments (length %d)", length);
+        return why_fail(why, NN_ERR_ARGUMENT, "features: bad arguments (length %d)", length);
     if (enc->kind == KIND_IMPROV && !chords)
-        return fail(why, NN_ERR_ARGUMENT, "features: %s needs the record's chords", enc->name);
+        return why_fail(why, NN_ERR_ARGUMENT, "features: %s needs the record's chords", enc->name);
     for (int i = 0; i < length; i++)
         if (classes[i] >= enc->num_classes)
-            return fail(why, NN_ERR_MALFORMED, "features: class %d at step %d, %s has %d", classes[i], i, enc->name,
+            return why_fail(why, NN_ERR_MALFORMED, "features: class %d at step %d, %s has %d", classes[i], i, enc->name,
                         enc->num_classes);
     switch (enc->kind) {
     case KIND_MELODY:
@@ -203,5 +192,5 @@ nn_status features_of_record(const encoding *enc, const uint16_t *classes, const
     case KIND_GENIE:
         break;
     }
-    return fail(why, NN_ERR_ARGUMENT, "features: encoding %s has no features", enc->name);
+    return why_fail(why, NN_ERR_ARGUMENT, "features: encoding %s has no features", enc->name);
 }

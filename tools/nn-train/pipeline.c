@@ -4,6 +4,7 @@
  */
 #include "nn-train.h"
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,4 +307,15 @@ music_status pipeline_chord_file(const char *midi_path, music_seq *seq, int *add
             seq->chords.items[j - 1] = t;
         }
     return st;
+}
+
+nn_status why_fail(char *why, nn_status status, const char *format, ...)
+{
+    if (why) {
+        va_list args;
+        va_start(args, format);
+        vsnprintf(why, NN_MESSAGE_SIZE, format, args);
+        va_end(args);
+    }
+    return status;
 }
