@@ -1,4 +1,5 @@
-/* seed_corpus.c — writes a few small valid event RNN model files (f32 and f16, 1 to 3 layers) as the fuzzer's seed corpus.
+/* seed_corpus.c — writes a few small valid model files as the fuzzer's seed corpus: event RNNs (f32 and
+ * f16, 1 to 3 layers, one with Magenta's attention wrapper) and an nn-train checkpoint.
  * Copyright 2026 The magenta-lv2 authors. GPL-3.0-or-later. */
 #include "nn.h"
 
@@ -14,6 +15,7 @@ typedef struct seed {
     nn_dtype kernel_dtype, bias_dtype;
     double forget_bias; /* < -1000: leave it out (the kind's default) */
     const char *encoder; /* a string hyperparameter, or NULL */
+    int attn_length;     /* > 0: the attention wrapper's tensors on the first cell */
 } seed;
 
 static const seed SEEDS[] = {
@@ -21,7 +23,11 @@ static const seed SEEDS[] = {
     {"melody.nnm", 5, 7, 2, {8, 6}, NN_F16, NN_F32, 1.0, "melody_one_hot"},
     {"drums.nnm", 9, 12, 3, {4, 17, 3}, NN_F32, NN_F16, 0.0, "drums"},
     {"wide.nnm", 3, 33, 1, {16}, NN_F16, NN_F16, 0.5, NULL},
+    {"attention.nnm", 6, 5, 2, {4, 3}, NN_F16, NN_F32, 1.0, "attention_rnn", 3},
 };
+
+/* The attention wrapper's tensors (nn/FORMAT.md) for input I and units U. */
+static nn_status add_attention(nn_writer *w, const seed *s, unsigned *state);
 
 /* A fixed-seed sequence of small weights, so the corpus is the same on every run. */
 static float next_weight(unsigned *state)
@@ -55,6 +61,8 @@ static nn_status write_seed(const seed *s, const char *dir, char *message)
     if (st == NN_OK) st = nn_writer_set_int(w, "num_layers", s->layers);
     if (st == NN_OK && s->forget_bias > -1000) st = nn_writer_set_float(w, "forget_bias", s->forget_bias);
     if (st == NN_OK && s->encoder) st = nn_writer_set_string(w, "encoder", s->encoder);
+    if (st == NN_OK && s->attn_length) st = nn_writer_set_int(w, "attn_length", s->attn_length);
+    if (st == NN_OK && s->attn_length) st = add_attention(w, s, &state);
     int in = s->input;
     for (int k = 0; k < s->layers && st == NN_OK; k++) {
         snprintf(name, sizeof name, "rnn/cell_%d/kernel", k);
@@ -70,6 +78,42 @@ static nn_status write_seed(const seed *s, const char *dir, char *message)
         st = nn_writer_save(w, path, message);
     } else
         snprintf(message, NN_MESSAGE_SIZE, "%s: building failed: %s", s->file, nn_status_text(st));
+    nn_writer_free(w);
+    return st;
+}
+
+static nn_status add_attention(nn_writer *w, const seed *s, unsigned *state)
+{
+    int I = s->input, U = s->units[0];
+    struct { const char *name; int rows, cols; } t[] = {
+        {"input_kernel", I + U, I}, {"input_bias", I, 0}, {"attn_w", U, U}, {"attn_v", U, 0},
+        {"query_kernel", 2 * U, U}, {"query_bias", U, 0}, {"output_kernel", 2 * U, U}, {"output_bias", U, 0},
+    };
+    nn_status st = NN_OK;
+    char name[64];
+    for (size_t i = 0; i < sizeof t / sizeof *t && st == NN_OK; i++) {
+        snprintf(name, sizeof name, "rnn/cell_0/attention/%s", t[i].name);
+        st = add(w, name, t[i].cols ? s->kernel_dtype : NN_F32, t[i].rows, t[i].cols, state);
+    }
+    return st;
+}
+
+/* An nn-train checkpoint in miniature: a few f32 tensors and the counters of a run. */
+static nn_status write_checkpoint(const char *dir, char *message)
+{
+    nn_writer *w = NULL;
+    unsigned state = 777u;
+    char path[4096];
+    nn_status st = nn_writer_new(NN_KIND_TRAIN_CHECKPOINT, &w);
+    if (st == NN_OK) st = nn_writer_set_string(w, "config", "basic_rnn");
+    if (st == NN_OK) st = nn_writer_set_int(w, "step", 42);
+    if (st == NN_OK) st = nn_writer_set_float(w, "best_eval", 1.25);
+    if (st == NN_OK) st = add(w, "output/kernel", NN_F32, 3, 4, &state);
+    if (st == NN_OK) st = add(w, "adam_m/output/kernel", NN_F32, 3, 4, &state);
+    if (st == NN_OK) st = add(w, "history", NN_F32, 2, 10, &state);
+    snprintf(path, sizeof path, "%s/checkpoint.nnm", dir);
+    if (st == NN_OK)
+        st = nn_writer_save(w, path, message);
     nn_writer_free(w);
     return st;
 }
@@ -93,6 +137,11 @@ int main(int argc, char **argv)
         }
         written++;
     }
+    if (write_checkpoint(argv[1], message) != NN_OK) {
+        fprintf(stderr, "%s\n", message);
+        return 1;
+    }
+    written++;
     printf("seed_corpus: wrote %d model files into %s\n", written, argv[1]);
     return 0;
 }
