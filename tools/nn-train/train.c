@@ -667,8 +667,8 @@ int command_train(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     bool tty = info && isatty(fileno(info));
-    double started = now() - s.seconds, last_checkpoint = now(), rate_time = now();
-    int64_t rate_step = s.step;
+    double started = now() - s.seconds, last_checkpoint = now(), rate_time = now(), session = now();
+    int64_t rate_step = s.step, session_step = s.step;
     double window_loss = 0, window_steps = 0, window_correct = 0, shown_loss = NAN, shown_acc = NAN, rate = 0;
     bool stop = false, stopped_early = false;
     trainer_optim optim = {0, o.clip_norm, o.seed};
@@ -698,9 +698,11 @@ int command_train(int argc, char **argv)
                 history_add(&h, &row);
                 window_loss = window_steps = window_correct = 0;
             }
-            if (now() - rate_time > 2.0) {
+            if (now() - rate_time > 2.0) { /* the rate of the last few seconds */
                 rate = (s.step - rate_step) / (now() - rate_time);
                 rate_time = now(), rate_step = s.step;
+            } else if (rate_step == session_step) { /* until then, of the whole session */
+                rate = (s.step - session_step) / fmax(now() - session, 1e-3);
             }
             if (tty) {
                 progress p = {s.epoch + 1, s.step, total_steps, shown_loss, shown_acc, rate};
