@@ -163,6 +163,25 @@ def main():
         check(p.returncode == 0 and os.path.exists(m3) and read(m1) == read(m3),
               'mpirun -np 2 gives the same model as one process')
 
+    # Learning-rate schedules as the log records them: exponential decay after a linear warm-up.
+    sched = os.path.join(work, 'sched.nnm')
+    p = run(['melody', '--data', melody, '--out', sched, '--epochs', '3', '--log-every', '1', '--schedule',
+             'exponential:4:0.5', '--warmup', '2'] + small, tool)
+    rows = [r.split(',') for r in open(sched + '.csv').read().splitlines()[1:]] if p.returncode == 0 else []
+    lrs = [(int(r[0]), float(r[3])) for r in rows if r[4]]
+    want = lambda step: 0.01 * 0.5 ** ((step - 1) / 4) * (step / 2 if step <= 2 else 1)  # step counted from 1
+    check(len(lrs) >= 4 and all(abs(lr - want(st)) <= 1e-6 * want(st) + 1e-9 for st, lr in lrs),
+          'the log shows warm-up then exponential decay: %s' % lrs[:5])
+
+    # Early stopping: with an absurd learning rate the eval loss stops improving, and the run
+    # ends after --patience epochs without improvement, keeping the best model.
+    early = os.path.join(work, 'early.nnm')
+    p = run(['melody', '--data', melody, '--out', early, '--epochs', '30', '--patience', '1', '--layers', '16,16',
+             '--batch', '8', '--shard', '2', '--learning-rate', '5', '--clip-norm', '0'], tool)
+    evals = [r for r in open(early + '.csv').read().splitlines()[1:] if r.split(',')[6]] if p.returncode == 0 else []
+    check(p.returncode == 0 and 'early stop' in p.stderr and 2 <= len(evals) < 30,
+          'early stopping ends the run (%d evaluations): %s' % (len(evals), p.stderr.strip()[-200:]))
+
     # Drums with attention (drum_kit's preset has attn_length 32), tiny.
     d1 = os.path.join(work, 'd1.nnm')
     p = run(['drums', '--data', drums, '--out', d1, '--epochs', '2', '--layers', '8,8', '--attn-length', '4',
