@@ -22,6 +22,7 @@ def main():
     ap.add_argument('--iterations', type=int, default=5)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    torch.set_flush_denormal(True)  # as nn-train's kernels: denormals would only slow it down
     torch.manual_seed(1)
     lstm = torch.nn.LSTM(a.classes, a.units, num_layers=2)
     dense = torch.nn.Linear(a.units, a.classes)
