@@ -131,7 +131,6 @@ static void ref_train_gemm(int flags, int m, int n, int k, const float *a, int l
     }
 }
 
-static int row_is_real(const float *mask, int r) { return !mask || mask[r] != 0.0f; }
 
 static void ref_train_lstm_forward(int rows, int units, float forget_bias, const float *bias, const float *mask,
                                    const float *c_prev, const float *h_prev, float *gates, float *c, float *h,
@@ -141,7 +140,7 @@ static void ref_train_lstm_forward(int rows, int units, float forget_bias, const
     for (int r = 0; r < rows; r++) {
         size_t ru = (size_t)r * U;
         float *g = gates + 4 * ru;
-        if (!row_is_real(mask, r)) { /* padding: carry the state, output zeros */
+        if (!nn_train_is_real(mask, (size_t)r)) { /* padding: carry the state, output zeros */
             for (int k = 0; k < 4 * U; k++)
                 g[k] = 0.0f;
             for (int k = 0; k < U; k++) {
@@ -171,7 +170,7 @@ static void ref_train_lstm_backward(int rows, int units, const float *mask, cons
         size_t ru = (size_t)r * U;
         const float *g = gates + 4 * ru;
         float *dg = dgates + 4 * ru;
-        if (!row_is_real(mask, r)) { /* a padded step copied the state: its gradient passes through */
+        if (!nn_train_is_real(mask, (size_t)r)) { /* a padded step copied the state: its gradient passes through */
             for (int k = 0; k < 4 * U; k++)
                 dg[k] = 0.0f;
             continue;

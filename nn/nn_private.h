@@ -206,4 +206,14 @@ nn_status nn_model_expect(const nn_model *m, const char *file, const char *tenso
 nn_status nn_event_rnn_build(nn_model *m, const char *file, char *message);
 nn_status nn_checkpoint_build(nn_model *m, const char *file, char *message);
 
+/* ---- Training helpers (train*.c) ---- */
+
+/* Whether row r of a time-major batch is a real step (a NULL mask: every step is). */
+static inline int nn_train_is_real(const float *mask, size_t r) { return !mask || mask[r] != 0.0f; }
+
+/* Σ softmax cross-entropy and correct argmaxes over the real rows with a label in range;
+ * dlogits (if not NULL) = grad_scale × (softmax - one-hot) there and 0 elsewhere. */
+nn_train_metrics nn_train_cross_entropy_rows(size_t rows, int classes, const float *logits, const int *labels,
+                                             const float *mask, double grad_scale, float *dlogits);
+
 #endif /* NN_PRIVATE_H */

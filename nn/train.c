@@ -125,38 +125,44 @@ void nn_train_lstm_backward(const nn_train_lstm *layer, int steps, int batch, co
         nn_train_gemm(NN_GEMM_TRANS_B | NN_GEMM_ACCUMULATE, rows, in, G, w.dgates, G, kernel, G, dx, in);
 }
 
-static int is_real(const float *mask, size_t index) { return !mask || mask[index] != 0.0f; }
-
 /* ---- Loss --------------------------------------------------------------------------------- */
+
+nn_train_metrics nn_train_cross_entropy_rows(size_t rows, int classes, const float *logits, const int *labels,
+                                             const float *mask, double grad_scale, float *dlogits)
+{
+    nn_train_metrics s = {0};
+    for (size_t r = 0; r < rows; r++) {
+        const float *z = logits + r * classes;
+        float *dz = dlogits ? dlogits + r * classes : NULL;
+        if (!nn_train_is_real(mask, r) || labels[r] < 0 || labels[r] >= classes) {
+            if (dz)
+                memset(dz, 0, (size_t)classes * sizeof *dz);
+            continue;
+        }
+        int best = nn_argmax(z, classes);
+        double sum = 0.0;
+        for (int k = 0; k < classes; k++)
+            sum += exp((double)z[k] - z[best]);
+        double log_sum = z[best] + log(sum);
+        s.loss_sum += log_sum - z[labels[r]];
+        s.steps++;
+        s.correct += best == labels[r];
+        for (int k = 0; dz && k < classes; k++)
+            dz[k] = (float)((exp(z[k] - log_sum) - (k == labels[r])) * grad_scale);
+    }
+    return s;
+}
 
 float nn_train_softmax_cross_entropy(int n, int classes, const float *logits, const int *labels,
                                      const float *mask, float *dlogits)
 {
     int count = 0;
     for (int r = 0; r < n; r++)
-        count += is_real(mask, (size_t)r);
-    double total = 0.0;
-    for (int r = 0; r < n; r++) {
-        const float *z = logits + (size_t)r * classes;
-        float *dz = dlogits ? dlogits + (size_t)r * classes : NULL;
-        if (!is_real(mask, (size_t)r) || labels[r] < 0 || labels[r] >= classes) {
-            if (dz)
-                memset(dz, 0, (size_t)classes * sizeof *dz);
-            continue;
-        }
-        float m = z[0];
-        for (int k = 1; k < classes; k++)
-            m = z[k] > m ? z[k] : m;
-        double sum = 0.0;
-        for (int k = 0; k < classes; k++)
-            sum += exp((double)z[k] - m);
-        double log_sum = m + log(sum);
-        total += log_sum - z[labels[r]];
-        /* d mean / d z = (softmax(z) - onehot(label)) / count */
-        for (int k = 0; dz && k < classes; k++)
-            dz[k] = (float)((exp(z[k] - log_sum) - (k == labels[r])) / count);
-    }
-    return count ? (float)(total / count) : 0.0f;
+        count += nn_train_is_real(mask, (size_t)r);
+    /* d mean / d z = (softmax(z) - onehot(label)) / count */
+    nn_train_metrics s = nn_train_cross_entropy_rows((size_t)n, classes, logits, labels, mask,
+                                                     count ? 1.0 / count : 0.0, dlogits);
+    return count ? (float)(s.loss_sum / count) : 0.0f;
 }
 
 /* ---- Clipping and Adam ---------------------------------------------------------------------- */

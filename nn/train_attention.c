@@ -20,7 +20,6 @@
 #include <string.h>
 
 static float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
-static int is_real(const float *mask, size_t index) { return !mask || mask[index] != 0.0f; }
 
 /* The workspace. Kept by forward for backward, per step and row: x' [I], the activated gates
  * i, j, f, o [4U], c, h, attns after the step [U each], the query projection y [U], the
@@ -83,7 +82,7 @@ static int older(const float *mask, int batch, int b, int s)
 {
     if (s < 0)
         return -1;
-    for (s--; s >= 0 && !is_real(mask, (size_t)s * batch + b); s--)
+    for (s--; s >= 0 && !nn_train_is_real(mask, (size_t)s * batch + b); s--)
         ;
     return s;
 }
@@ -162,7 +161,7 @@ void nn_train_attention_forward(const nn_train_attention *layer, int steps, int 
         for (int b = 0; b < B; b++) {
             float *gb = g + (size_t)b * G, *cb = c + (size_t)b * U, *hb = h + (size_t)b * U;
             const float *cp = t ? c_prev + (size_t)b * U : NULL;
-            if (!is_real(mask, (size_t)t * B + b)) { /* padding: carry the state */
+            if (!nn_train_is_real(mask, (size_t)t * B + b)) { /* padding: carry the state */
                 memset(gb, 0, (size_t)G * sizeof *gb);
                 for (int k = 0; k < U; k++) {
                     cb[k] = cp ? cp[k] : 0.0f;
@@ -185,7 +184,7 @@ void nn_train_attention_forward(const nn_train_attention *layer, int steps, int 
         nn_train_gemm(NN_GEMM_ACCUMULATE, B, U, U, h, U, p->query_kernel + (size_t)U * U, U, y, U);
         for (int b = 0; b < B; b++) {
             float *ab = attns + (size_t)b * U;
-            if (is_real(mask, (size_t)t * B + b)) {
+            if (nn_train_is_real(mask, (size_t)t * B + b)) {
                 attend(layer, B, b, t, mask, p, &w, y + (size_t)b * U, a + (size_t)b * L, ab);
             } else {
                 memset(a + (size_t)b * L, 0, (size_t)L * sizeof *a);
@@ -200,7 +199,7 @@ void nn_train_attention_forward(const nn_train_attention *layer, int steps, int 
         nn_train_gemm(NN_GEMM_ACCUMULATE, B, U, U, h, U, p->output_kernel, U, o, U);
         nn_train_gemm(NN_GEMM_ACCUMULATE, B, U, U, attns, U, p->output_kernel + (size_t)U * U, U, o, U);
         for (int b = 0; b < B; b++)
-            if (!is_real(mask, (size_t)t * B + b))
+            if (!nn_train_is_real(mask, (size_t)t * B + b))
                 memset(o + (size_t)b * U, 0, (size_t)U * sizeof *o);
         nn_train_gemm(0, B, U, U, o, U, p->attn_w, U, w.feature + bu, U);
         memcpy(out + bu, o, (size_t)B * U * sizeof *out);
@@ -256,7 +255,7 @@ void nn_train_attention_backward(const nn_train_attention *layer, int steps, int
     size_t tbu = (size_t)steps * B * U, bu_size = (size_t)B * U * sizeof(float);
     for (size_t r = 0; r < (size_t)steps * B; r++)
         for (int k = 0; k < U; k++)
-            w.d_out[r * U + k] = is_real(mask, r) ? dout[r * U + k] : 0.0f;
+            w.d_out[r * U + k] = nn_train_is_real(mask, r) ? dout[r * U + k] : 0.0f;
     memset(w.d_feature, 0, tbu * sizeof(float));
     memset(w.dh_next, 0, bu_size);
     memset(w.dc_next, 0, bu_size);
@@ -286,7 +285,7 @@ void nn_train_attention_backward(const nn_train_attention *layer, int steps, int
         /* The attention, row by row; a padded row passes its carried gradients on untouched. */
         for (int b = 0; b < B; b++) {
             float *dy = w.dy + (size_t)b * U, *dat = w.dattns + (size_t)b * U;
-            if (!is_real(mask, (size_t)t * B + b)) {
+            if (!nn_train_is_real(mask, (size_t)t * B + b)) {
                 memset(dy, 0, (size_t)U * sizeof *dy);
                 continue;
             }
@@ -305,7 +304,7 @@ void nn_train_attention_backward(const nn_train_attention *layer, int steps, int
         /* The LSTM cell's element-wise part. */
         for (int b = 0; b < B; b++) {
             float *dz = w.dz + (size_t)b * G;
-            if (!is_real(mask, (size_t)t * B + b)) {
+            if (!nn_train_is_real(mask, (size_t)t * B + b)) {
                 memset(dz, 0, (size_t)G * sizeof *dz);
                 continue;
             }
@@ -330,7 +329,7 @@ void nn_train_attention_backward(const nn_train_attention *layer, int steps, int
         nn_train_gemm(NN_GEMM_TRANS_B, B, I, G, w.dz, G, p->kernel, G, w.dxp, I);
         nn_train_gemm(NN_GEMM_TRANS_B, B, U, G, w.dz, G, p->kernel + (size_t)I * G, G, w.tmp, U);
         for (int b = 0; b < B; b++)
-            if (is_real(mask, (size_t)t * B + b))
+            if (nn_train_is_real(mask, (size_t)t * B + b))
                 memcpy(w.dh_next + (size_t)b * U, w.tmp + (size_t)b * U, (size_t)U * sizeof(float));
 
         /* x' = [x, attns] · input_kernel + input_bias (padded rows: dxp is 0) */
@@ -344,7 +343,7 @@ void nn_train_attention_backward(const nn_train_attention *layer, int steps, int
                           dx + (size_t)t * B * I, I);
         nn_train_gemm(NN_GEMM_TRANS_B, B, U, I, w.dxp, I, p->input_kernel + (size_t)I * I, I, w.tmp, U);
         for (int b = 0; b < B; b++)
-            if (is_real(mask, (size_t)t * B + b))
+            if (nn_train_is_real(mask, (size_t)t * B + b))
                 memcpy(w.dattns_next + (size_t)b * U, w.tmp + (size_t)b * U, (size_t)U * sizeof(float));
     }
 }

@@ -154,36 +154,6 @@ size_t nn_train_event_rnn_workspace_size(const nn_train_event_rnn *m, int steps,
     return plan(m, steps, batch, NULL, NULL);
 }
 
-static bool is_real(const float *mask, size_t r) { return !mask || mask[r] != 0.0f; }
-
-/* Σ cross-entropy and correct argmaxes over the real rows; dlogits = grad_scale × (softmax -
- * one-hot) there and 0 elsewhere (if dlogits is not NULL). */
-static nn_train_metrics cross_entropy(size_t rows, int classes, const float *logits, const int *labels,
-                                      const float *mask, float grad_scale, float *dlogits)
-{
-    nn_train_metrics s = {0};
-    for (size_t r = 0; r < rows; r++) {
-        const float *z = logits + r * classes;
-        float *dz = dlogits ? dlogits + r * classes : NULL;
-        if (!is_real(mask, r) || labels[r] < 0 || labels[r] >= classes) {
-            if (dz)
-                memset(dz, 0, (size_t)classes * sizeof *dz);
-            continue;
-        }
-        int best = nn_argmax(z, classes);
-        double sum = 0.0;
-        for (int k = 0; k < classes; k++)
-            sum += exp((double)z[k] - z[best]);
-        double log_sum = z[best] + log(sum);
-        s.loss_sum += log_sum - z[labels[r]];
-        s.steps++;
-        s.correct += best == labels[r];
-        for (int k = 0; dz && k < classes; k++)
-            dz[k] = (float)((exp(z[k] - log_sum) - (k == labels[r])) * grad_scale);
-    }
-    return s;
-}
-
 static void attention_views(const nn_train_event_rnn *m, const nn_train_tensor *t, float *base,
                             nn_train_attention_params *p)
 {
@@ -235,7 +205,8 @@ nn_train_metrics nn_train_event_rnn_run(const nn_train_event_rnn *m, int steps, 
     }
     const nn_train_tensor *ok = &t[nt - 2], *ob = &t[nt - 1];
     nn_train_dense_forward((int)tb, in, m->classes, x, P + ok->offset, P + ob->offset, w.logits);
-    nn_train_metrics metrics = cross_entropy(tb, m->classes, w.logits, labels, mask, grad_scale, train ? w.dlogits : NULL);
+    nn_train_metrics metrics = nn_train_cross_entropy_rows(tb, m->classes, w.logits, labels, mask, grad_scale,
+                                                           train ? w.dlogits : NULL);
     if (!train)
         return metrics;
 

@@ -8,7 +8,6 @@
 #include <math.h>
 #include <string.h>
 
-static int is_real(const float *mask, size_t index) { return !mask || mask[index] != 0.0f; }
 static float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
 
 /* ---- Dropout -------------------------------------------------------------------------------- */
@@ -144,7 +143,7 @@ void nn_train_gru_forward(const nn_train_gru *layer, int steps, int batch, const
         /* h = u * h_prev + (1 - u) * n; padding carries h and outputs zeros. */
         for (int b = 0; b < B; b++) {
             size_t r = (size_t)b * U;
-            int real = is_real(mask, (size_t)t * B + b);
+            int real = nn_train_is_real(mask, (size_t)t * B + b);
             for (int k = 0; k < U; k++) {
                 float hp = t ? h_prev[r + k] : 0.0f, u = g[2 * r + U + k];
                 n[r + k] = tanhf(n[r + k]);
@@ -175,7 +174,7 @@ void nn_train_gru_backward(const nn_train_gru *layer, int steps, int batch, cons
         for (int b = 0; b < B; b++) {
             size_t r = (size_t)b * U;
             float *dg = w.dgates + 2 * r;
-            if (!is_real(mask, (size_t)t * B + b)) {
+            if (!nn_train_is_real(mask, (size_t)t * B + b)) {
                 memset(dg, 0, 2 * (size_t)U * sizeof *dg);
                 memset(w.dn + r, 0, (size_t)U * sizeof(float));
                 continue;
@@ -244,7 +243,7 @@ void nn_train_gru_backward(const nn_train_gru *layer, int steps, int batch, cons
         nn_train_gemm(NN_GEMM_TRANS_B | NN_GEMM_ACCUMULATE, B, U, 2 * U, w.dgates, 2 * U,
                       p->gate_kernel + (size_t)in * 2 * U, 2 * U, w.rh, U);
         for (int b = 0; b < B; b++)
-            if (is_real(mask, (size_t)t * B + b))
+            if (nn_train_is_real(mask, (size_t)t * B + b))
                 for (int k = 0; k < U; k++)
                     w.dh_next[(size_t)b * U + k] += w.rh[(size_t)b * U + k];
     }

@@ -390,13 +390,6 @@ size_t ngram_bytes(const ngram_model *m)
 
 /* ---- The command --------------------------------------------------------------------------- */
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void print_json_string(const char *s)
 {
     putchar('"');
@@ -497,7 +490,7 @@ int command_baseline(int argc, char **argv)
         dataset_free(ds);
         return 2;
     }
-    double started = now_seconds();
+    double started = clock_seconds();
     uint64_t train_records = 0, train_steps = 0, eval_records = 0, eval_steps = 0;
     nn_status st = each_labels(ds, false, add_labels, &run, &train_records, &train_steps, why);
     if (st == NN_OK)
@@ -512,7 +505,7 @@ int command_baseline(int argc, char **argv)
         dataset_free(ds);
         return 1;
     }
-    double seconds = now_seconds() - started;
+    double seconds = clock_seconds() - started;
     if (json) {
         printf("{\"data\": ");
         print_json_string(path);

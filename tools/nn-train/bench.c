@@ -44,13 +44,6 @@ static int compare(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 int command_bench(int argc, char **argv)
 {
     int threads = 1, batch = 64, steps = 128, units = 256, layers = 2, classes = 38, shard = 32, iterations = 5;
@@ -89,14 +82,14 @@ int command_bench(int argc, char **argv)
         for (int j = 0; j < batch; j++)
             records[j] = (int64_t)(it + 1) * batch + j;
         trainer_step_result r;
-        double start = now();
+        double start = clock_seconds();
         if (trainer_step(t, records, batch, &optim, it + 1, &r, why)) {
             fprintf(stderr, "nn-train bench: %s\n", why);
             rc = 1;
             break;
         }
         if (it >= 0)
-            times[it] = now() - start;
+            times[it] = clock_seconds() - start;
     }
     if (rc == 0 && times && team_rank(workers) == 0) {
         qsort(times, (size_t)iterations, sizeof *times, compare);

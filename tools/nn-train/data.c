@@ -96,13 +96,6 @@ static void on_signal(int sig)
     interrupted = 1;
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* true when the hash was already there (a duplicate); inserts it otherwise while room lasts */
 static bool dedupe_seen(data_run *run, uint64_t h)
 {
@@ -368,7 +361,7 @@ static void show_progress(data_run *run, const char *current, bool force)
 {
     if (!run->progress)
         return;
-    double t = now_seconds();
+    double t = clock_seconds();
     if (!force && t - run->last_progress < 0.2)
         return;
     run->last_progress = t;
@@ -659,7 +652,7 @@ int command_data(int argc, char **argv)
     if (fwrite(header, 1, sizeof header, run.out) != sizeof header)
         run.write_failed = true;
     run.progress = isatty(STDERR_FILENO);
-    run.started = now_seconds();
+    run.started = clock_seconds();
     the_run = &run;
     int status = 0;
     for (int i = 0; i < folder_count && !interrupted && !run.write_failed; i++) {
@@ -694,7 +687,7 @@ int command_data(int argc, char **argv)
         return 1;
     }
     free(tmp_path);
-    print_summary(&run, now_seconds() - run.started);
+    print_summary(&run, clock_seconds() - run.started);
     fprintf(stderr, "  wrote %s\n", out_path);
     free(run.dedupe);
     free(run.histogram);

@@ -210,6 +210,8 @@ int command_encode(int argc, char **argv);
 int command_data(int argc, char **argv);
 int command_baseline(int argc, char **argv);
 
+/* A monotonic clock in seconds, for rates and elapsed times. */
+double clock_seconds(void);
 /* Write the message into why (NN_MESSAGE_SIZE bytes; why may be NULL) and return status. */
 nn_status why_fail(char *why, nn_status status, const char *format, ...) __attribute__((format(printf, 3, 4)));
 

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 bool encoding_find(const char *name, encoding *enc)
 {
@@ -318,4 +319,11 @@ nn_status why_fail(char *why, nn_status status, const char *format, ...)
         va_end(args);
     }
     return status;
+}
+
+double clock_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }

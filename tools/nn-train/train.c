@@ -523,13 +523,6 @@ static int save_model(const options *o, const nn_train_tensor *tensors, int coun
 static volatile sig_atomic_t interrupted;
 static void on_signal(int sig) { (void)sig, interrupted = 1; }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* PCG-style mixing: a permutation of the training records that depends on (seed, epoch) only. */
 static uint64_t mix(uint64_t x)
 {
@@ -667,7 +660,7 @@ int command_train(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     bool tty = info && isatty(fileno(info));
-    double started = now() - s.seconds, last_checkpoint = now(), rate_time = now(), session = now();
+    double started = clock_seconds() - s.seconds, last_checkpoint = clock_seconds(), rate_time = clock_seconds(), session = clock_seconds();
     int64_t rate_step = s.step, session_step = s.step;
     double window_loss = 0, window_steps = 0, window_correct = 0, shown_loss = NAN, shown_acc = NAN, rate = 0;
     bool stop = false, stopped_early = false;
@@ -694,31 +687,31 @@ int command_train(int argc, char **argv)
             window_loss += r.metrics.loss_sum, window_steps += r.metrics.steps, window_correct += r.metrics.correct;
             if (s.step % o.log_every == 0 && window_steps > 0) {
                 shown_loss = window_loss / window_steps, shown_acc = window_correct / window_steps;
-                history_row row = {s.step, s.epoch + 1, now() - started, optim.learning_rate, shown_loss, shown_acc, NAN, NAN};
+                history_row row = {s.step, s.epoch + 1, clock_seconds() - started, optim.learning_rate, shown_loss, shown_acc, NAN, NAN};
                 history_add(&h, &row);
                 window_loss = window_steps = window_correct = 0;
             }
-            if (now() - rate_time > 2.0) { /* the rate of the last few seconds */
-                rate = (s.step - rate_step) / (now() - rate_time);
-                rate_time = now(), rate_step = s.step;
+            if (clock_seconds() - rate_time > 2.0) { /* the rate of the last few seconds */
+                rate = (s.step - rate_step) / (clock_seconds() - rate_time);
+                rate_time = clock_seconds(), rate_step = s.step;
             } else if (rate_step == session_step) { /* until then, of the whole session */
-                rate = (s.step - session_step) / fmax(now() - session, 1e-3);
+                rate = (s.step - session_step) / fmax(clock_seconds() - session, 1e-3);
             }
             if (tty) {
                 progress p = {s.epoch + 1, s.step, total_steps, shown_loss, shown_acc, rate};
                 progress_show(info, &p);
             }
             bool want_stop = team_any(workers, interrupted != 0);
-            bool timed = o.checkpoint_minutes > 0 && now() - last_checkpoint > 60.0 * o.checkpoint_minutes;
+            bool timed = o.checkpoint_minutes > 0 && clock_seconds() - last_checkpoint > 60.0 * o.checkpoint_minutes;
             if (want_stop || team_any(workers, timed)) {
                 run_state at = s;
                 at.batch_in_epoch++; /* this batch is done */
-                at.seconds = now() - started;
+                at.seconds = clock_seconds() - started;
                 if (lead && save_checkpoint(&o, t, &at, &h, ckpt_path, encoding_name, why)) {
                     fprintf(stderr, "\nnn-train: cannot save the checkpoint: %s\n", why);
                     goto done;
                 }
-                last_checkpoint = now();
+                last_checkpoint = clock_seconds();
                 if (want_stop) {
                     if (info)
                         fprintf(info, "\ninterrupted at step %lld: checkpoint %s (continue with --resume %s)\n",
@@ -735,7 +728,7 @@ int command_train(int argc, char **argv)
             goto done;
         }
         double eval_loss = ev.steps ? ev.loss_sum / ev.steps : NAN, eval_acc = ev.steps ? (double)ev.correct / ev.steps : NAN;
-        history_row row = {s.step, s.epoch + 1, now() - started, optim.learning_rate, NAN, NAN, eval_loss, eval_acc};
+        history_row row = {s.step, s.epoch + 1, clock_seconds() - started, optim.learning_rate, NAN, NAN, eval_loss, eval_acc};
         history_add(&h, &row);
         bool improved = !n_eval || eval_loss < s.best_eval;
         if (improved) {
@@ -755,13 +748,13 @@ int command_train(int argc, char **argv)
         run_state at = s;
         if (s.batch_in_epoch >= per_epoch) /* else --steps ended it: resume mid-epoch */
             at.epoch++, at.batch_in_epoch = 0;
-        at.seconds = now() - started;
+        at.seconds = clock_seconds() - started;
         if (lead && (save_checkpoint(&o, t, &at, &h, ckpt_path, encoding_name, why) ||
                      history_write_csv(&h, csv_path, why) || history_write_svg(&h, title, svg_path, why))) {
             fprintf(stderr, "nn-train: %s\n", why);
             goto done;
         }
-        last_checkpoint = now();
+        last_checkpoint = clock_seconds();
         if (o.patience > 0 && n_eval && s.bad_epochs >= o.patience) {
             if (info)
                 fprintf(info, "early stop: eval loss has not improved for %d epochs (best %.4f after epoch %d)\n",
