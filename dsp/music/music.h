@@ -435,6 +435,36 @@ const char *music_chord_triad_decode(int index);
  *  class], [25 + bass]; all zero but those. */
 music_status music_chord_pitch_encode(const char *name, float input[MUSIC_CHORD_PITCH_INPUT_SIZE], char *message);
 
+/* Chord words (chord_words.c): one chord in 32 bits, all any chord encoding reads (nn-train's
+ * datasets keep one per step, tools/DATASET.md; the generators one per chord of a progression):
+ * bits 0-11 the pitch classes that sound, 12-15 the root, 16-19 the bass, 20-22 the quality
+ * (music_chord_quality), 23 no chord (N.C.: every other bit zero), 24-31 zero. No allocation. */
+#define MUSIC_CHORD_WORD_NO_CHORD 0x800000u
+uint32_t music_chord_word(const music_chord *chord);
+bool music_chord_word_valid(uint32_t word);
+/** ChordProgression.transpose: root, bass and pitch classes move by amount (mod 12). */
+uint32_t music_chord_word_transpose(uint32_t word, int amount);
+
+/** Improv RNN's chord half of its ConditionalEventSequenceEncoderDecoder. */
+typedef enum music_chord_encoding {
+    MUSIC_CHORD_ENCODING_NONE,
+    MUSIC_CHORD_ENCODING_TRIAD,   /**< OneHotEventSequenceEncoderDecoder(TriadChordOneHotEncoding): 49 */
+    MUSIC_CHORD_ENCODING_PITCHES, /**< PitchChordsEncoderDecoder: 37 */
+} music_chord_encoding;
+
+/** The control input of one chord: 49 or 37 floats (0 for NONE). */
+int music_chord_encoding_size(music_chord_encoding kind);
+/** The control input of a chord word into input[size]. MUSIC_ERR_RANGE, with a message, when
+ *  the encoding has no class for it (TriadChordOneHotEncoding's ChordEncodingError: sus, power
+ *  and other chords that are no triad); MUSIC_ERR_ARGUMENT for an invalid word. */
+music_status music_chord_word_encode(music_chord_encoding kind, uint32_t word, float *input, char *message);
+/** improv_rnn_model.default_configs ("basic_improv", "attention_improv",
+ *  "chord_pitches_improv"): the melody half over [48, 84) without key transposition
+ *  (KeyMelodyEncoderDecoder for attention_improv, else one-hot) and the chord half.
+ *  MUSIC_ERR_ARGUMENT for another name. */
+music_status music_improv_encoder_for_config(const char *config, music_melody_encoder *melody,
+                                             music_chord_encoding *chords);
+
 /* Chord progressions (chords_lib.ChordProgression, chord_pipelines). */
 
 /** ChordProgression.from_quantized_sequence over [start_step, end_step) of a sequence quantized

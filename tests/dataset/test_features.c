@@ -309,34 +309,34 @@ static void test_chord_words(void)
     for (size_t n = 0; n < sizeof names / sizeof names[0]; n++) {
         music_chord chord;
         CHECK(music_chord_parse(names[n], &chord, why) == MUSIC_OK, "%s: %s", names[n], why);
-        uint32_t word = chord_word(&chord);
-        CHECK(chord_word_valid(word), "%s: word %08x", names[n], word);
+        uint32_t word = music_chord_word(&chord);
+        CHECK(music_chord_word_valid(word), "%s: word %08x", names[n], word);
         for (int amount = -6; amount <= 5; amount++) {
             char moved[MUSIC_CHORD_SYMBOL_SIZE] = MUSIC_NO_CHORD;
             music_chord moved_chord;
             if (!chord.no_chord)
                 CHECK(music_chord_transpose(names[n], amount, moved, sizeof moved, why) == MUSIC_OK, "%s", why);
             CHECK(music_chord_parse(moved, &moved_chord, why) == MUSIC_OK, "%s", why);
-            uint32_t w = chord_word_transpose(word, amount);
-            CHECK(w == chord_word(&moved_chord), "%s %+d = %s: %08x, want %08x", names[n], amount, moved, w,
-                  chord_word(&moved_chord));
+            uint32_t w = music_chord_word_transpose(word, amount);
+            CHECK(w == music_chord_word(&moved_chord), "%s %+d = %s: %08x, want %08x", names[n], amount, moved, w,
+                  music_chord_word(&moved_chord));
             /* what Improv RNN's two chord encodings make of the symbol, and of the word */
             float want[MUSIC_CHORD_TRIAD_CLASSES] = {0}, got[MUSIC_CHORD_TRIAD_CLASSES] = {0};
             int index = -1;
             char word_why[NN_MESSAGE_SIZE];
             bool triad = music_chord_triad_encode(moved, &index, why) == MUSIC_OK;
-            CHECK(triad == (chord_word_encode(CHORDS_TRIAD, w, got, word_why) == NN_OK), "%s: triad %d", moved, triad);
+            CHECK(triad == (music_chord_word_encode(MUSIC_CHORD_ENCODING_TRIAD, w, got, word_why) == MUSIC_OK), "%s: triad %d", moved, triad);
             if (triad) {
                 want[index] = 1.0f;
                 CHECK(!memcmp(want, got, sizeof want), "%s: triad one-hot differs", moved);
             }
             CHECK(music_chord_pitch_encode(moved, want, why) == MUSIC_OK, "%s", why);
-            CHECK(chord_word_encode(CHORDS_PITCHES, w, got, word_why) == NN_OK, "%s", word_why);
+            CHECK(music_chord_word_encode(MUSIC_CHORD_ENCODING_PITCHES, w, got, word_why) == MUSIC_OK, "%s", word_why);
             CHECK(!memcmp(want, got, MUSIC_CHORD_PITCH_INPUT_SIZE * sizeof *got), "%s: pitch input differs", moved);
         }
     }
-    CHECK(!chord_word_valid(CHORD_WORD_NO_CHORD | 1) && !chord_word_valid(12u << 12) && !chord_word_valid(5u << 20) &&
-              !chord_word_valid(1u << 24),
+    CHECK(!music_chord_word_valid(MUSIC_CHORD_WORD_NO_CHORD | 1) && !music_chord_word_valid(12u << 12) && !music_chord_word_valid(5u << 20) &&
+              !music_chord_word_valid(1u << 24),
           "invalid words accepted");
 }
 
@@ -378,7 +378,7 @@ static void check_transpositions(const loaded *d, int first, const uint32_t *wan
         CHECK(rec->transposition == t && rec->eval == want_eval && rec->length == d->rec[zero].length,
               "record %d: transposition %d, eval %d, length %d", first + k, rec->transposition, rec->eval, rec->length);
         for (int i = 0; i < rec->length && i < 160; i++) {
-            uint32_t want = chord_word_transpose(want_chords ? want_chords[i] : d->chords[zero][i], t);
+            uint32_t want = music_chord_word_transpose(want_chords ? want_chords[i] : d->chords[zero][i], t);
             CHECK(d->chords[first + k][i] == want, "transposition %d step %d: chord %08x, want %08x", t, i,
                   d->chords[first + k][i], want);
             int e0 = 0, et = 0;
@@ -398,7 +398,7 @@ static uint32_t word_of(const char *name)
     music_chord chord;
     char why[MUSIC_MESSAGE_SIZE];
     music_chord_parse(name, &chord, why);
-    return chord_word(&chord);
+    return music_chord_word(&chord);
 }
 
 static void test_improv(void)
@@ -488,7 +488,7 @@ static void test_improv(void)
     CHECK(run_tool(tool, no_infer, NULL, err) == 0, "nn-train data failed (%s)", err);
     CHECK(load(out, &d) && d.count == 3, "%d records, want lead.mid's in 3 keys", d.count);
     for (int r = 0; r < d.count; r++)
-        CHECK(d.chords[r][0] == chord_word_transpose(word_of("Am"), d.rec[r].transposition), "record %d", r);
+        CHECK(d.chords[r][0] == music_chord_word_transpose(word_of("Am"), d.rec[r].transposition), "record %d", r);
     log = read_text(err);
     CHECK(log && strstr(log, "1 pieces without chords skipped"), "summary: %s", log ? log : "");
     free(log);

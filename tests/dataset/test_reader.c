@@ -26,7 +26,7 @@ static const uint16_t classes_a[] = {0, 1, 2, 37, 5};
 static const uint16_t classes_b[] = {7};
 static const uint16_t classes_c[] = {3, 3, 4, 4, 0, 1, 36};
 /* N.C., C (pitch classes 0 4 7, root and bass 0, major), A minor (9 0 4, root and bass 9, minor) */
-static const uint32_t chords_a[] = {CHORD_WORD_NO_CHORD, 0x091, 0x091, 0x199211, 0x091};
+static const uint32_t chords_a[] = {MUSIC_CHORD_WORD_NO_CHORD, 0x091, 0x091, 0x199211, 0x091};
 
 static const hand_header melody_header = {"basic_rnn", 38, 38, 1, 0, 3};
 
@@ -100,7 +100,7 @@ static void test_chords(void)
     CHECK(open_image(b, size, &ds, why) == NN_OK, "%s", why);
     if (ds) {
         CHECK(dataset_get_info(ds)->chords && dataset_get_info(ds)->version == 2, "no chords");
-        CHECK(dataset_encoding(ds)->kind == KIND_IMPROV && dataset_encoding(ds)->chords == CHORDS_PITCHES, "encoding");
+        CHECK(dataset_encoding(ds)->kind == KIND_IMPROV && dataset_encoding(ds)->chords == MUSIC_CHORD_ENCODING_PITCHES, "encoding");
         uint16_t got[5];
         uint32_t words[5];
         CHECK(dataset_read(ds, 0, got, words, why) == NN_OK, "%s", why);
@@ -242,7 +242,7 @@ static void test_large(void)
     static uint32_t words[6000];
     for (int i = 0; i < 6000; i++) {
         classes[i] = (uint16_t)((i * 7 + i / 13) % 38);
-        words[i] = i % 5 == 0 ? CHORD_WORD_NO_CHORD : chord_word_transpose(0x91, i);
+        words[i] = i % 5 == 0 ? MUSIC_CHORD_WORD_NO_CHORD : music_chord_word_transpose(0x91, i);
     }
     hand_record *records = calloc(COUNT, sizeof *records);
     int longest = 0;

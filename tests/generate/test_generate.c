@@ -216,7 +216,7 @@ static void check_reference(const config *c, const char *model_path, const char 
     for (int i = 0; i < steps; i++) {
         music_chord chord;
         music_chord_parse(progression[(i / 16) % 8], &chord, why);
-        words[i] = chord_word(&chord);
+        words[i] = music_chord_word(&chord);
     }
     /* the default primer as the generators extend it: the note, then (melody) its note-off, then
      * silence up to step 3, one step after the note's end */
@@ -535,11 +535,11 @@ static void test_inputs(void)
             /* repeats now and then, so lookback inputs and repeat flags see some */
             bool repeat = i >= 16 && rng_next() % 3 == 0;
             classes[i] = repeat ? classes[i - 16] : (uint16_t)(rng_next() % (uint64_t)enc.num_classes);
-            const char *name = enc.chords == CHORDS_TRIAD ? triads[rng_next() % 7] : others[rng_next() % 7];
+            const char *name = enc.chords == MUSIC_CHORD_ENCODING_TRIAD ? triads[rng_next() % 7] : others[rng_next() % 7];
             music_chord chord;
             char why[MUSIC_MESSAGE_SIZE];
             CHECK(music_chord_parse(name, &chord, why) == MUSIC_OK, "%s", why);
-            words[i] = chord_word(&chord);
+            words[i] = music_chord_word(&chord);
             if (enc.kind == KIND_DRUMS)
                 CHECK(music_drum_onehot_decode(&enc.drum_map, classes[i], &drums[i]) == MUSIC_OK, "drum class");
             else

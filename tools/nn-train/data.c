@@ -335,7 +335,7 @@ static void write_lead_sheets(data_run *run, music_seq *piece, bool eval, char *
         bool encodable = true;
         float control[MUSIC_CHORD_TRIAD_CLASSES];
         for (int i = 0; i < length && encodable; i++)
-            encodable = chord_word_encode(enc->chords, batch->words[batch->offset[m] + i], control, NULL) == NN_OK;
+            encodable = music_chord_word_encode(enc->chords, batch->words[batch->offset[m] + i], control, NULL) == MUSIC_OK;
         if (!encodable) {
             counts->chord_encoding_errors++;
             continue;

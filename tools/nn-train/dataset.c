@@ -216,7 +216,7 @@ static void walk_records(dataset *ds, stream *s, char *problem, size_t size)
                                  (unsigned long long)step, info->encoding, info->num_classes);
                         return;
                     }
-                    if (part && !chord_word_valid(get_u32(chunk + i))) {
+                    if (part && !music_chord_word_valid(get_u32(chunk + i))) {
                         snprintf(problem, size, "record %llu at byte %llu: bad chord word %08x at step %llu",
                                  (unsigned long long)r, (unsigned long long)at, get_u32(chunk + i),
                                  (unsigned long long)step);
@@ -397,7 +397,7 @@ nn_status dataset_read(const dataset *ds, uint64_t r, uint16_t *classes, uint32_
         same = pread_full(ds->fd, words, 4 * length, at + RECORD_HEAD + 2 * length) == (ssize_t)(4 * length);
         for (size_t i = 0; i < length && same; i++) {
             chords[i] = get_u32(words + 4 * i);
-            same = chord_word_valid(chords[i]);
+            same = music_chord_word_valid(chords[i]);
         }
     }
     if (!same)

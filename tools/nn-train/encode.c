@@ -164,7 +164,7 @@ static int encode_lead_sheets(const encoding *enc, music_seq *seq, bool vectors,
         printf("# no chord symbols: %d inferred (note_seq.chord_inference defaults)\n", seq->chords.count);
     }
     lead_sheet_batch *batch = calloc(1, sizeof *batch);
-    int input_size = enc->input_size, control = chord_encoding_size(enc->chords);
+    int input_size = enc->input_size, control = music_chord_encoding_size(enc->chords);
     float *input = calloc((size_t)input_size, sizeof *input);
     if (!batch || !input)
         return fprintf(stderr, "nn-train: out of memory\n"), 1;
@@ -191,7 +191,7 @@ static int encode_lead_sheets(const encoding *enc, music_seq *seq, bool vectors,
         /* EncoderPipeline skips a lead sheet with a chord its encoding has no class for */
         for (int i = 0; i < mel->length; i++) {
             int index = 0;
-            if (enc->chords == CHORDS_TRIAD && music_chord_triad_encode(names[i], &index, why) != MUSIC_OK) {
+            if (enc->chords == MUSIC_CHORD_ENCODING_TRIAD && music_chord_triad_encode(names[i], &index, why) != MUSIC_OK) {
                 printf("# lead sheet %d skipped: %s\n", m, why);
                 free(events);
                 events = NULL;
@@ -211,10 +211,10 @@ static int encode_lead_sheets(const encoding *enc, music_seq *seq, bool vectors,
             printf("%-8s%4d", names[i], label);
             if (vectors && i + 1 < mel->length) {
                 int index = 0;
-                bool ok = enc->chords == CHORDS_TRIAD
+                bool ok = enc->chords == MUSIC_CHORD_ENCODING_TRIAD
                               ? music_chord_triad_encode(names[i + 1], &index, why) == MUSIC_OK
                               : music_chord_pitch_encode(names[i + 1], input, why) == MUSIC_OK;
-                if (enc->chords == CHORDS_TRIAD) {
+                if (enc->chords == MUSIC_CHORD_ENCODING_TRIAD) {
                     memset(input, 0, (size_t)control * sizeof *input);
                     input[index] = 1.0f;
                 }

@@ -61,11 +61,10 @@ nn_status generate_input(const encoding *enc, const int *melody, const music_dru
 {
     if (enc->kind == KIND_MELODY || enc->kind == KIND_IMPROV) {
         /* as features_of_record's rows: for improv the chord of the step to predict first */
-        int control = enc->kind == KIND_IMPROV ? chord_encoding_size(enc->chords) : 0;
+        int control = enc->kind == KIND_IMPROV ? music_chord_encoding_size(enc->chords) : 0;
         if (control) {
-            nn_status st = chord_word_encode(enc->chords, chords[position + 1], input, why);
-            if (st != NN_OK)
-                return st;
+            if (music_chord_word_encode(enc->chords, chords[position + 1], input, why) != MUSIC_OK)
+                return NN_ERR_MALFORMED;
         }
         if (music_melody_encoder_input(&enc->melody, melody, length, position, input + control) != MUSIC_OK) {
             snprintf(why, NN_MESSAGE_SIZE, "generate: no %s input for the melody event %d at step %d", enc->name,
@@ -175,8 +174,8 @@ static int parse_chords(const encoding *enc, const char *text, music_chord *chor
         char message[MUSIC_MESSAGE_SIZE];
         if (music_chord_parse(name, &chords[*count], message) != MUSIC_OK)
             return fail(why, "--chords: %s", message);
-        words[*count] = chord_word(&chords[*count]);
-        if (chord_word_encode(enc->chords, words[*count], scratch, message) != NN_OK)
+        words[*count] = music_chord_word(&chords[*count]);
+        if (music_chord_word_encode(enc->chords, words[*count], scratch, message) != MUSIC_OK)
             return fail(why, "--chords: %s has no input for chord '%s' (%s)", enc->name, name, message);
         ++*count;
     }
@@ -374,7 +373,7 @@ static int track_to_seq(const encoding *enc, const track *t, double qpm, const m
         int c = (s / STEPS_PER_CHORD) % chord_count;
         /* ChordProgression.to_sequence marks only changes: the same chord again sounds on */
         int32_t next = s + 1;
-        while (next < end_step && chord_word(&chords[(next / STEPS_PER_CHORD) % chord_count]) == chord_word(&chords[c]))
+        while (next < end_step && music_chord_word(&chords[(next / STEPS_PER_CHORD) % chord_count]) == music_chord_word(&chords[c]))
             next++;
         const music_chord *chord = &chords[c];
         if (!chord->no_chord) {
@@ -526,7 +525,7 @@ static int generate(run *r, char *why)
         if (!r->t.chords)
             return fail(why, "out of memory");
         for (int i = 0; i <= r->t.capacity; i++)
-            r->t.chords[i] = chord_word_transpose(
+            r->t.chords[i] = music_chord_word_transpose(
                 r->words[(((int64_t)r->t.start_step + i) / STEPS_PER_CHORD) % r->chord_count], transpose);
     }
     nn_sample_params params = {.temperature = o->temperature};

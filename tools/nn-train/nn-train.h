@@ -16,13 +16,6 @@ void nn_train_usage(FILE *to);
 
 typedef enum encoding_kind { KIND_MELODY, KIND_DRUMS, KIND_PERFORMANCE, KIND_GENIE, KIND_IMPROV } encoding_kind;
 
-/* Improv RNN's chord half of its ConditionalEventSequenceEncoderDecoder. */
-typedef enum chord_encoding {
-    CHORDS_NONE,
-    CHORDS_TRIAD,   /* OneHotEventSequenceEncoderDecoder(TriadChordOneHotEncoding): 49 */
-    CHORDS_PITCHES, /* PitchChordsEncoderDecoder: 37 */
-} chord_encoding;
-
 /* One encoding: which pipeline, and the base one-hot whose classes `data` stores. */
 typedef struct encoding {
     char name[32];
@@ -31,7 +24,7 @@ typedef struct encoding {
     music_drum_map drum_map;     /* KIND_DRUMS */
     int velocity_bins;           /* KIND_PERFORMANCE */
     int input_size, num_classes; /* the model's input size; the base one-hot's classes */
-    chord_encoding chords;       /* KIND_IMPROV (its melody half is `melody`, no key transposition) */
+    music_chord_encoding chords; /* KIND_IMPROV (its melody half is `melody`, no key transposition) */
 } encoding;
 
 /* melody_rnn_pipeline: MelodyExtractor(min_bars 7, max_steps 512, min_unique_pitches 5,
@@ -95,22 +88,6 @@ music_status pipeline_infer_chords(music_seq *seq, char *why);
  * the MIDI file's time signature. Added at their bars' start times (through the tempo map),
  * before splitting. No such file: MUSIC_OK, *added 0. */
 music_status pipeline_chord_file(const char *midi_path, music_seq *seq, int *added, char *why);
-
-/* ---- Chords as datasets store them (features.c) -------------------------------------------- */
-
-/* One chord per step in 32 bits, what every chord encoding needs (tools/DATASET.md):
- * bits 0-11 the pitch classes that sound, 12-15 the root, 16-19 the bass, 20-22 the quality
- * (music_chord_quality), 23 no chord (N.C.: every other bit zero), 24-31 zero. */
-#define CHORD_WORD_NO_CHORD 0x800000u
-uint32_t chord_word(const music_chord *chord);
-bool chord_word_valid(uint32_t word);
-/* ChordProgression.transpose: root, bass and pitch classes move by amount (mod 12). */
-uint32_t chord_word_transpose(uint32_t word, int amount);
-/* The control input of one chord (49 or 37 floats). NN_ERR_MALFORMED, with a message, when
- * the encoding has no class for it (TriadChordOneHotEncoding's ChordEncodingError: sus, power
- * and other chords that are no triad). */
-int chord_encoding_size(chord_encoding kind);
-nn_status chord_word_encode(chord_encoding kind, uint32_t word, float *input, char *why);
 
 /* ---- What the model trains on (features.c) ------------------------------------------------- */
 

@@ -27,15 +27,9 @@ bool encoding_find(const char *name, encoding *enc)
         enc->input_size = enc->num_classes;
     } else if (!strcmp(name, "piano_genie")) {
         enc->kind = KIND_GENIE;
-    } else if (!strcmp(name, "basic_improv") || !strcmp(name, "attention_improv") ||
-               !strcmp(name, "chord_pitches_improv")) {
-        /* improv_rnn_model.default_configs: the melody half over [48, 84) without key
-         * transposition (transpose_to_key None), KeyMelodyEncoderDecoder for attention_improv */
+    } else if (music_improv_encoder_for_config(name, &enc->melody, &enc->chords) == MUSIC_OK) {
         enc->kind = KIND_IMPROV;
-        enc->chords = name[0] == 'c' ? CHORDS_PITCHES : CHORDS_TRIAD;
-        music_melody_encoder_init(&enc->melody, name[0] == 'a' ? MUSIC_MELODY_ENCODING_KEY : MUSIC_MELODY_ENCODING_ONEHOT,
-                                  48, 84);
-        enc->input_size = chord_encoding_size(enc->chords) + music_melody_encoder_input_size(&enc->melody);
+        enc->input_size = music_chord_encoding_size(enc->chords) + music_melody_encoder_input_size(&enc->melody);
         enc->num_classes = 2 + enc->melody.max_note - enc->melody.min_note;
     } else if (strcmp(name, "music_vae") && music_melody_encoder_for_config(&enc->melody, name) == MUSIC_OK) {
         enc->kind = KIND_MELODY;
@@ -186,7 +180,7 @@ music_status pipeline_lead_sheets(const encoding *enc, const music_seq *seq, lea
         for (int i = 0; i < mel->length && parsed; i++) {
             music_chord chord;
             parsed = music_chord_parse(names[i], &chord, chord_why) == MUSIC_OK;
-            words[i] = chord_word(&chord);
+            words[i] = music_chord_word(&chord);
             any_chord |= !chord.no_chord;
         }
         if (!parsed)
@@ -221,7 +215,7 @@ void lead_sheet_transposed(const encoding *enc, const lead_sheet_batch *batch, i
     music_melody_squash(&moved, enc->melody.min_note, enc->melody.max_note, -1);
     if (words)
         for (int i = 0; i < mel->length; i++)
-            words[i] = chord_word_transpose(batch->words[batch->offset[m] + i], amount);
+            words[i] = music_chord_word_transpose(batch->words[batch->offset[m] + i], amount);
 }
 
 music_status pipeline_infer_chords(music_seq *seq, char *why)
