@@ -5,6 +5,7 @@ set -euo pipefail
 
 build_packages=(
   gcc libc6-dev meson ninja-build pkg-config libsimde-dev
+  lv2-dev liblilv-dev                    # the LV2 plugins, and nn-render, which hosts them
   fluidsynth fluid-soundfont-gm          # the demo plays the music it generates into WAV files
 )
 test_packages=(
@@ -14,6 +15,9 @@ test_packages=(
   python3 python3-torch python3-numpy    # oracle suite (run with /usr/bin/python3)
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user   # aarch64 cross build, tests under qemu
   libopenmpi-dev openmpi-bin             # nn-train over MPI: mpirun -np 2 against 2 threads
+  sordi lilv-utils lv2-examples          # sord_validate for lv2_validate; lv2info; eg-fifths checks the JACK harness
+  jackd2 libjack-jackd2-dev jalv         # hosts suite: jackd -d dummy, jalv, a JACK test client
+  ardour                                 # hosts suite: ardour7-lua, headless sessions
 )
 
 packages=("${build_packages[@]}")

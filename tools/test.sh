@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test of the suite: install, build each configuration, run its suites, print a summary.
-#   gcc      -Werror; suites unit, oracle (PyTorch), rt (RealtimeSanitizer)
+#   gcc      -Werror; suites unit, oracle (PyTorch), rt (RealtimeSanitizer), lv2 (lv2_validate,
+#            lint, lilv), hosts (jackd -d dummy + jalv, Ardour headless)
 #   clang    -Werror; suites unit, rt
 #   asan     AddressSanitizer + UndefinedBehaviorSanitizer; suite unit
 #   nonative SIMDe's portable fallbacks instead of x86 intrinsics; suite unit
@@ -43,7 +44,7 @@ run() {
 
 for c in "${configs[@]}"; do
   case $c in
-    gcc) CC=gcc run gcc build/gcc "unit oracle rt" -Dwerror=true -Doracle=enabled -Drtsan=enabled ;;
+    gcc) CC=gcc run gcc build/gcc "unit oracle rt lv2 hosts" -Dwerror=true -Doracle=enabled -Drtsan=enabled ;;
     clang) CC=clang run clang build/clang "unit rt" -Dwerror=true -Doracle=disabled ;;
     asan) CC=gcc run asan build/asan "unit" -Db_sanitize=address,undefined -Dbuildtype=debugoptimized \
             -Doracle=disabled -Drtsan=disabled ;;
