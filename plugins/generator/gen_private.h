@@ -212,5 +212,8 @@ int64_t gen_bar_of_step(const gen *g, int64_t k);
 int64_t gen_bar_first_step(const gen *g, int64_t bar);
 /** Improv: the chord word of absolute step k (progression or held notes). */
 uint32_t gen_chord_at(const gen *g, int64_t k);
+/** Improv RNN on the chords held now: a step's chord is known only at its boundary, so its
+ *  event is drawn there, not ahead. */
+bool gen_chords_live(const gen *g);
 
 #endif

@@ -7,7 +7,9 @@
  * records the step that just ended if it listens, (2) starts or ends generations and replies,
  * (3) plays the step's event. The events a generation plays are drawn ahead of time, up to a
  * beat, at most GEN_MAX_STEPS_PER_RUN model steps per gen_run, paced by a credit of frames
- * (four model steps per grid step); the step due now is always computed. Since every draw
+ * (four model steps per grid step); the step due now is always computed. Improv RNN on held
+ * chords draws each step at its boundary instead (its input holds that step's chord, which the
+ * player may change until then): one model step per grid step, at most. Since every draw
  * depends only on the seed and the events before it, the notes do not depend on block sizes.
  *
  * Choices where Magenta has no real-time counterpart:
@@ -756,13 +758,18 @@ static void play_step(gen *g, int64_t k, uint32_t frame)
     g->ops->play(g, &e, frame);
 }
 
-/* Draw and feed ahead with the credit left, up to a beat past the current step. */
+/* Draw and feed ahead with the credit left, up to a beat past the current step. Improv RNN on
+ * held chords feeds only events whose next step has begun: feeding position p reads the chord
+ * of step base + p + 1, which the player may still change until that step's boundary. */
 static void compute_ahead(gen *g)
 {
     int64_t target = g->next_step + steps_per_beat(g);
+    bool live = gen_chords_live(g);
     while (g->credit >= 1.0 && g->run_steps < GEN_MAX_STEPS_PER_RUN) {
         gen_track *t = &g->track;
         if (t->fed >= t->len && t->base + t->len > target)
+            break;
+        if (live && t->fed < t->len && t->base + t->fed + 1 >= g->next_step)
             break;
         if (!advance(g))
             break;
@@ -977,6 +984,7 @@ void gen_get_status(const gen *g, gen_status_info *info)
     info->bar_beat = (q - info->bar * bar_q) / (4.0 / g->beat_unit);
     info->bpm = g->qpm * g->beat_unit / 4.0;
     info->step = g->next_step - 1;
+    info->decided_step = g->track.base + g->track.len - 1;
     info->playing_note = g->playing_note;
     if (g->controls.mode == GEN_MODE_FREE)
         info->mode_state = g->generating || g->loop_valid ? GEN_PLAYING : GEN_IDLE;

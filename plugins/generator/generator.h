@@ -200,6 +200,9 @@ typedef struct gen_status_info {
     bool rolling;
     double bar, bar_beat, bpm;
     int64_t step;          /**< the current absolute grid step */
+    int64_t decided_step;  /**< the last step whose event is known (drawn, or heard from the
+                                player); past `step` by the lookahead. Improv RNN on held chords
+                                decides each step at its boundary: never past `step` */
     int playing_note;      /**< the last note started by the model, -1 none */
     int mode_state;        /**< 0 idle, 1 listening, 2 playing */
     uint64_t model_steps;  /**< model steps computed since gen_new */

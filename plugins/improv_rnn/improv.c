@@ -31,10 +31,21 @@ static void improv_primer(const gen_model *model, gen_track *track, int i)
     track->notes[i] = 60;
 }
 
+static bool from_progression(const gen *g)
+{
+    const gen_progression *p = g->progression;
+    return g->controls.chord_source == GEN_CHORDS_PROGRESSION && p && p->count > 0;
+}
+
+bool gen_chords_live(const gen *g)
+{
+    return g->kind == GEN_IMPROV && !from_progression(g);
+}
+
 uint32_t gen_chord_at(const gen *g, int64_t k)
 {
     const gen_progression *p = g->progression;
-    if (g->controls.chord_source == GEN_CHORDS_PROGRESSION && p && p->count > 0) {
+    if (from_progression(g)) {
         int64_t i = gen_bar_of_step(g, k) % p->count;
         return p->words[i < 0 ? i + p->count : i];
     }

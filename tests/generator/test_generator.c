@@ -764,6 +764,27 @@ static void test_improv(void)
     CHECK(count_ons(&h, 0, h.now) > 4, "improv plays %d notes", count_ons(&h, 0, h.now));
     for (int i = 0; i < h.count; i++)
         CHECK(!is_on(&h.events[i]) || h.events[i].bytes[1] >= 36, "improv plays %d", h.events[i].bytes[1]);
+    /* On held chords a step is decided at its boundary (the player may change the chord up to
+     * it), never ahead; over a progression the core works ahead as the other models do. */
+    int ahead = 0;
+    for (int i = 0; i < 2000; i++) {
+        run(&h, 1 + (int64_t)(rng_next() % 512), 0);
+        gen_get_status(h.g, &s);
+        CHECK(s.decided_step <= s.step, "held chords: step %lld decided at step %lld", (long long)s.decided_step,
+              (long long)s.step);
+    }
+    gen_progression *live_test = NULL;
+    CHECK(gen_progression_parse("C F", &live_test, NULL) == NN_OK, "parse");
+    gen_progression_free(gen_swap_progression(h.g, live_test));
+    gen_controls over = gen_controls_default(GEN_IMPROV);
+    over.chord_source = GEN_CHORDS_PROGRESSION;
+    gen_set_controls(h.g, &over);
+    for (int i = 0; i < 2000; i++) {
+        run(&h, 1 + (int64_t)(rng_next() % 512), 0);
+        gen_get_status(h.g, &s);
+        ahead += s.decided_step > s.step;
+    }
+    CHECK(ahead > 1000, "over a progression, steps decided ahead after only %d of 2000 calls", ahead);
     host_free(&h);
 
     snprintf(context, sizeof context, "improv progression");
