@@ -292,6 +292,25 @@ static void test_crc32c(void)
 {
     /* The standard check value of CRC-32C over "123456789". */
     CHECK(nn_crc32c(0, "123456789", 9) == 0xe3069283u, "crc32c(\"123456789\") = %08x", nn_crc32c(0, "123456789", 9));
+    /* The 8-byte path against the definition, bit by bit: every length 0..300, odd starts, and
+     * a buffer cut in two calls (continuing from a CRC). */
+    static unsigned char bytes[320];
+    for (size_t i = 0; i < sizeof bytes; i++)
+        bytes[i] = (unsigned char)(i * 167u + 13u + (i >> 3) * 91u);
+    for (size_t start = 0; start < 3; start++)
+        for (size_t n = 0; n <= 300; n++) {
+            uint32_t want = ~0u;
+            for (size_t i = 0; i < n; i++) {
+                want ^= bytes[start + i];
+                for (int k = 0; k < 8; k++)
+                    want = (want >> 1) ^ (0x82f63b78u & (0u - (want & 1u)));
+            }
+            want = ~want;
+            uint32_t whole = nn_crc32c(0, bytes + start, n);
+            uint32_t split = nn_crc32c(nn_crc32c(0, bytes + start, n / 3), bytes + start + n / 3, n - n / 3);
+            CHECK(whole == want && split == want, "crc32c of %zu bytes at %zu: %08x, in two calls %08x, want %08x", n,
+                  start, whole, split, want);
+        }
     CHECK(get_u32(base + AT_CRC) == file_crc(base, base_size), "stored %08x, recomputed %08x", get_u32(base + AT_CRC),
           file_crc(base, base_size));
 }
