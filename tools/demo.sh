@@ -5,49 +5,59 @@ cd "$(dirname "$0")/.."
 tools/install-deps.sh demo
 [ -d build/release ] || meson setup build/release --buildtype=release >/dev/null
 ninja -C build/release
+mkdir -p out/demo
+font=/usr/share/sounds/sf2/FluidR3_GM.sf2
+
+# render MID: MID -> WAV through FluidSynth's General MIDI font; prints the WAV's name.
+render() {
+  local mid=$1 wav=${1%.mid}.wav
+  if ! command -v fluidsynth >/dev/null || [ ! -f "$font" ]; then
+    echo "(no WAV: fluidsynth and fluid-soundfont-gm, which tools/install-deps.sh demo installs, are missing)" >&2
+    return 1
+  fi
+  if fluidsynth -ni -g 0.8 -F "$wav" -r 44100 "$font" "$mid" >out/demo/fluidsynth.log 2>&1; then
+    rm -f out/demo/fluidsynth.log
+    echo "$wav"
+  else
+    echo "fluidsynth could not render $mid:" >&2
+    cat out/demo/fluidsynth.log >&2
+    return 1
+  fi
+}
+
+# 1. The plugins: Drums, Improv and Melody RNN, the LV2 plugins as built (bundles in
+# build/release/lv2), hosted together by nn-render on one transport over a chord progression,
+# offline and deterministic (same seed, same file).
 echo
-build/release/tools/nn-demo --out out/demo "$@"
+echo "=== The LV2 plugins in one session: Drums RNN, Improv RNN over the chords, Melody RNN answering"
+LV2_PATH=$PWD/build/release/lv2 build/release/tools/lv2host/nn-render --out out/demo --bpm 112 --bars 16 \
+  --progression "C Am F G7" --seed 7 "$@"
+session_wav=$(render out/demo/session.mid || true)
+
+# 2. The engine on its own: a model file in basic_rnn's shape played block by block as a
+# plugin would, replayed identically, and damaged files refused while it keeps playing.
+echo
+echo "=== The engine"
+build/release/tools/nn-demo --out out/demo
 echo
 build/release/tools/nn-info out/demo/demo-basic_rnn.nnm
-echo
-echo "The demo's model file is out/demo/demo-basic_rnn.nnm; the damaged copies beside it are the refused ones."
 
-# Music from the starter models in presets/, from Magenta's default primers (nn-train --help,
-# "generate"), then heard through FluidSynth's General MIDI font when it is installed.
+# 3. The starter models through nn-train generate, from Magenta's default primers.
 echo
-mkdir -p out/demo
-generated=()
+echo "=== nn-train generate with each starter model in presets/"
+generated=() heard=()
 for config in basic_rnn attention_rnn drum_kit chord_pitches_improv; do
   model=presets/$config.nnm
-  if [ ! -f "$model" ]; then
-    echo "$model is not here yet (the starter models are still training): skipped"
-  elif build/release/tools/nn-train generate --model "$model" --out "out/demo/$config.mid"; then
+  if build/release/tools/nn-train generate --model "$model" --out "out/demo/$config.mid"; then
     generated+=("out/demo/$config.mid")
+    wav=$(render "out/demo/$config.mid") && heard+=("$wav")
   else
     echo "$model: not generated (the message above says why)"
   fi
 done
-if [ ${#generated[@]} -eq 0 ]; then
-  echo "No starter model in presets/ yet, so no music: the demo is done."
-  exit 0
-fi
 
-font=/usr/share/sounds/sf2/FluidR3_GM.sf2
-heard=()
-if command -v fluidsynth >/dev/null && [ -f "$font" ]; then
-  for mid in "${generated[@]}"; do
-    wav=${mid%.mid}.wav
-    if fluidsynth -ni -g 0.8 -F "$wav" -r 44100 "$font" "$mid" >out/demo/fluidsynth.log 2>&1; then
-      heard+=("$wav")
-    else
-      echo "fluidsynth could not render $mid:"
-      cat out/demo/fluidsynth.log
-    fi
-  done
-  rm -f out/demo/fluidsynth.log
-else
-  echo "(no WAV files: fluidsynth and fluid-soundfont-gm, which tools/install-deps.sh demo installs, are missing)"
-fi
 echo
-echo "Generated MIDI files: ${generated[*]}"
-[ ${#heard[@]} -eq 0 ] || echo "Rendered to audio:    ${heard[*]}"
+echo "The plugins' session: out/demo/session.mid${session_wav:+ and $session_wav}"
+echo "The engine demo's model file: out/demo/demo-basic_rnn.nnm (the damaged copies beside it are the refused ones)"
+echo "nn-train generate: ${generated[*]}"
+[ ${#heard[@]} -eq 0 ] || echo "  rendered:        ${heard[*]}"
