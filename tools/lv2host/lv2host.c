@@ -747,6 +747,7 @@ void lv2host_plugin_free(lv2host_plugin *plugin)
 
 const char *lv2host_plugin_name(const lv2host_plugin *plugin) { return plugin->name; }
 const char *lv2host_plugin_bundle(const lv2host_plugin *plugin) { return plugin->bundle; }
+LilvInstance *lv2host_plugin_instance(lv2host_plugin *plugin) { return plugin->instance; }
 
 int lv2host_port(const lv2host_plugin *plugin, const char *symbol)
 {

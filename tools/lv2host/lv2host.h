@@ -39,6 +39,7 @@
 #ifndef LV2HOST_H
 #define LV2HOST_H
 
+#include <lilv/lilv.h>
 #include <lv2/atom/atom.h>
 #include <lv2/urid/urid.h>
 
@@ -116,6 +117,8 @@ void lv2host_plugin_free(lv2host_plugin *plugin);
 const char *lv2host_plugin_name(const lv2host_plugin *plugin);
 /** The directory of the plugin's bundle, with a trailing '/'. */
 const char *lv2host_plugin_bundle(const lv2host_plugin *plugin);
+/** The lilv instance, for what lv2host does not wrap (state: lilv_state_restore, save). */
+LilvInstance *lv2host_plugin_instance(lv2host_plugin *plugin);
 
 /** The index of the port with this symbol, -1 if none (not real-time safe: use it at setup). */
 int lv2host_port(const lv2host_plugin *plugin, const char *symbol);
