@@ -3,7 +3,8 @@
 #   gcc      -Werror; suites unit, oracle (PyTorch), rt (RealtimeSanitizer), lv2 (lv2_validate,
 #            lint, lilv), hosts (jackd -d dummy + jalv, Ardour headless)
 #   clang    -Werror; suites unit, rt
-#   asan     AddressSanitizer + UndefinedBehaviorSanitizer; suite unit
+#   asan     AddressSanitizer + UndefinedBehaviorSanitizer; suites unit, restore (plugin state
+#            restored while run runs)
 #   nonative SIMDe's portable fallbacks instead of x86 intrinsics; suite unit
 #   aarch64  cross-compiled (NEON), suite unit under qemu-user
 #   fuzz     clang libFuzzer on the parsers, bounded time; suite fuzz
@@ -46,7 +47,7 @@ for c in "${configs[@]}"; do
   case $c in
     gcc) CC=gcc run gcc build/gcc "unit oracle rt lv2 hosts" -Dwerror=true -Doracle=enabled -Drtsan=enabled ;;
     clang) CC=clang run clang build/clang "unit rt" -Dwerror=true -Doracle=disabled ;;
-    asan) CC=gcc run asan build/asan "unit" -Db_sanitize=address,undefined -Dbuildtype=debugoptimized \
+    asan) CC=gcc run asan build/asan "unit restore" -Db_sanitize=address,undefined -Dbuildtype=debugoptimized \
             -Doracle=disabled -Drtsan=disabled ;;
     nonative) CC=gcc run nonative build/nonative "unit" -Dwerror=true -Dsimde_no_native=true \
             -Doracle=disabled -Drtsan=disabled ;;

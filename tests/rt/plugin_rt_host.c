@@ -11,6 +11,9 @@
  *                                        library, as a plugin would); RTSan must end the process
  *   plugin_rt_host --self-test URI       run both --violate kinds in children and check that RTSan
  *                                        ended each with its report
+ *   plugin_rt_host --restores N URI      the host at 48 and 44.1 kHz (or --rates), its worker in a
+ *                                        thread, while another thread restores the plugin's state
+ *                                        N times (below)
  * Options: --rates R1,R2,..  --callbacks N (10000)  --short-callbacks N (callbacks at the rates
  * other than 48 kHz; default the same)  --seed N  --verbose  --ports CONTROL,MIDI_OUT[,NOTIFY]
  * (the atom ports' symbols; default control,midi_out,notify; without NOTIFY the model checks are
@@ -33,18 +36,38 @@
  * notes at all; after the final stop nothing sounds. The plugin's notifications name only models
  * that were set; a bad model file is reported through the LV2 log, naming the file.
  *
+ * Restore while run runs (--restores N): Ardour 7 loads a preset by calling the plugin's state
+ * restore() from its GUI thread while the audio thread keeps calling run(). Here a second thread
+ * does that N times, through lilv_state_restore as Ardour does, alternating between two states
+ * that name different models (the bundle's default and a small random model only the states
+ * name; Improv RNN: two progressions too), and calls the plugin's save() after each. Meanwhile
+ * the callbacks go on as above (patch:Sets of the model and progression included) until the
+ * last restore: before it the host stops setting parameters, after a parting patch:Set of the
+ * largest model whose load is likely still under way when run takes the restore. Checks besides
+ * the above: after each restore save() stores that restore's model (or one set by patch:Set
+ * since), never the other restore's; notifications name only models restored or set; once the
+ * restores stop and a few callbacks have run, patch:Get answers with the last restore's model
+ * (and progression) and save() stores it; after one more patch:Set save() stores that model;
+ * notes come while the restores go on.
+ *
  * RTSan (libclang_rt.rtsan, linked whole by meson) ends the process at the first intercepted call
  * (allocation, lock, wait, file or console I/O) made by any code, the plugin's included, between
- * __rtsan_realtime_enter and __rtsan_realtime_exit on the audio thread.
+ * __rtsan_realtime_enter and __rtsan_realtime_exit on the audio thread. Built with
+ * -DPLUGIN_RT_HOST_NO_RTSAN (for the AddressSanitizer build, which cannot have RTSan too) the
+ * real-time markers do nothing and only the restore mode is meant to be used.
  */
+#define _GNU_SOURCE
 #include "lv2host.h"
 
+#include <lilv/lilv.h>
 #include <lv2/atom/util.h>
+#include <lv2/state/state.h>
 
 #include <errno.h>
 #include <limits.h>
 #include <stdatomic.h>
 #include <math.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -52,11 +75,20 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#ifdef PLUGIN_RT_HOST_NO_RTSAN
+#define RTSAN_CHECKED 0
+static void __rtsan_init(void) {}
+static void __rtsan_realtime_enter(void) {}
+static void __rtsan_realtime_exit(void) {}
+#else
+#define RTSAN_CHECKED 1
 void __rtsan_init(void);
 void __rtsan_realtime_enter(void);
 void __rtsan_realtime_exit(void);
+#endif
 
 extern char **environ;
 
@@ -64,11 +96,17 @@ extern char **environ;
 #define PROGRESSION_URI "http://magenta-lv2.org/plugins#progression"
 #define EXIT_NOT_CAUGHT 3
 
-enum { MAX_BLOCK = 4096, MAX_HELD = 6, MAX_NOTIFIED = 8, MAX_ACTIONS = 32 };
+enum { MAX_BLOCK = 4096, MAX_HELD = 6, MAX_NOTIFIED = 8, MAX_ACTIONS = 32, GEN_TEXT = 256 };
 enum { MODEL_DEFAULT, MODEL_SMALL, MODEL_LARGEST, MODEL_MISSING, MODEL_DAMAGED, MODEL_COUNT };
 /* The order of the patch:Set turns: mostly the quick loads, a bad file every fifth. */
 static const int model_turns[10] = {MODEL_DEFAULT, MODEL_SMALL, MODEL_DEFAULT, MODEL_LARGEST, MODEL_MISSING,
                                     MODEL_SMALL, MODEL_DEFAULT, MODEL_SMALL, MODEL_DEFAULT, MODEL_DAMAGED};
+
+/* The progressions Improv RNN is set to by patch:Set; the last is invalid. */
+static const char *const set_progressions[] = {"C Am F G7", "Dm7 G7 Cmaj7 Cmaj7", "N.C. E7 Am", "C Xq7 F"};
+enum { VALID_SET_PROGRESSIONS = 3 };
+/* The progressions of the two restored states: neither is ever set by patch:Set. */
+static const char *const restored_progressions[2] = {"Am Dm7 E7 Am", "F Bb7 C7 F"};
 
 /* ---- Options ---------------------------------------------------------------------------------- */
 
@@ -76,6 +114,7 @@ typedef struct options {
     double rates[8];
     int rate_count;
     long callbacks, short_callbacks;
+    long restores; /* 0: no restore thread */
     uint64_t seed;
     bool verbose, keep_going;
     const char *uri;
@@ -154,6 +193,22 @@ typedef struct session {
     atomic_long missing_named, damaged_named;
     long missing_sets, damaged_sets;
     char failure[LV2HOST_MESSAGE_SIZE];
+
+    /* Restore while run runs (--restores): the restoring thread and the audio thread share only
+     * the atomics; the rest is set up before the thread starts or read after it ends. */
+    bool restoring;                        /* this run has a restoring thread */
+    char restored_model[PATH_MAX];         /* the model only the restored states name */
+    char notified_progression[GEN_TEXT];   /* the last progression notified in this callback */
+    int notified_progressions;             /* how many in this callback */
+    atomic_bool sets_closed;               /* restorer -> audio: set no more parameters */
+    atomic_bool sets_stopped;              /* audio -> restorer: none will come */
+    atomic_bool restorer_done, audio_gave_up;
+    atomic_long audio_callbacks;           /* callbacks done, for the restorer's pace */
+    bool no_sets;                          /* this callback plans no patch:Set but a forced one */
+    bool parting_set_sent;                 /* the largest model, set just before the last restore */
+    int force_model;                       /* a model this callback sets (-1: none) */
+    bool get_all;                          /* this callback sends patch:Get of every property */
+    long restore_phase_note_ons;           /* note-ons while the restorer ran */
 } session;
 
 /* The first failure is kept; safe inside the real-time section (vsnprintf neither allocates nor
@@ -322,17 +377,21 @@ static int plan_block(session *s, uint32_t frames, action *actions)
      * pauses between callbacks, as time passing would let it finish), so that each bad file is
      * worked on and must be reported. */
     bool burst = s->callbacks % 5 == 4 && !s->last_set_bad && rng_chance(r, 0.3);
-    if ((s->callbacks % 5 == 2 && rng_chance(r, 0.8)) || burst) {
+    if (!s->no_sets && ((s->callbacks % 5 == 2 && rng_chance(r, 0.8)) || burst)) {
         int model = burst ? rng_int(r, MODEL_DEFAULT, MODEL_SMALL) : model_turns[s->model_turn++ % 10];
         if (!burst)
             lv2host_worker_drain(s->p);
         actions[n++] = (action){(uint32_t)rng_int(r, 0, (int)frames - 1), ACT_MODEL, model};
         s->last_set_bad = model >= MODEL_MISSING;
     }
-    if (s->improv && rng_chance(r, 0.01))
+    if (s->force_model >= 0) {
+        actions[n++] = (action){(uint32_t)rng_int(r, 0, (int)frames - 1), ACT_MODEL, s->force_model};
+        s->force_model = -1;
+    }
+    if (s->improv && !s->no_sets && rng_chance(r, 0.01))
         actions[n++] = (action){(uint32_t)rng_int(r, 0, (int)frames - 1), ACT_PROGRESSION, rng_int(r, 0, 3)};
-    if (rng_chance(r, 0.005))
-        actions[n++] = (action){(uint32_t)rng_int(r, 0, (int)frames - 1), ACT_GET, 0};
+    if (rng_chance(r, 0.005) || s->get_all)
+        actions[n++] = (action){(uint32_t)rng_int(r, 0, (int)frames - 1), ACT_GET, s->get_all};
     qsort(actions, (size_t)n, sizeof *actions, compare_actions);
     return n;
 }
@@ -423,14 +482,12 @@ static void perform(session *s, const action *a)
         s->missing_sets += a->value == MODEL_MISSING;
         s->damaged_sets += a->value == MODEL_DAMAGED;
         break;
-    case ACT_PROGRESSION: {
-        static const char *const progressions[] = {"C Am F G7", "Dm7 G7 Cmaj7 Cmaj7", "N.C. E7 Am", "C Xq7 F"};
-        lv2host_send_set_string(s->p, s->control, a->frame, s->progression_urid, progressions[a->value]);
+    case ACT_PROGRESSION:
+        lv2host_send_set_string(s->p, s->control, a->frame, s->progression_urid, set_progressions[a->value]);
         s->progressions++;
         break;
-    }
-    case ACT_GET:
-        lv2host_send_get(s->p, s->control, a->frame, s->model_urid);
+    case ACT_GET: /* value 1: every property */
+        lv2host_send_get(s->p, s->control, a->frame, a->value ? 0 : s->model_urid);
         s->gets++;
         break;
     }
@@ -489,6 +546,12 @@ static void check_outputs(session *s, uint32_t frames, uint32_t stop_frame)
             memcpy(s->notified[s->notified_count], LV2_ATOM_BODY_CONST(value), n);
             s->notified[s->notified_count++][n] = 0;
         }
+        if (property == s->progression_urid) {
+            uint32_t n = value->size < GEN_TEXT - 1 ? value->size : GEN_TEXT - 1;
+            memcpy(s->notified_progression, LV2_ATOM_BODY_CONST(value), n);
+            s->notified_progression[n] = 0;
+            s->notified_progressions++;
+        }
     }
     if (s->host_stopped && lv2host_notes_sounding(&s->notes) > 0)
         fail(s, "callback %ld: %d notes still sound after the transport stopped", s->callbacks,
@@ -513,11 +576,20 @@ static void violate(const char *kind)
 static void callback(session *s, uint32_t frames, const char *violation)
 {
     action actions[MAX_ACTIONS];
+    s->no_sets = s->restoring && atomic_load(&s->sets_closed);
+    if (s->no_sets && !s->parting_set_sent) {
+        /* The last set before the last restore: the slowest load, so that its answer is likely
+         * still to come when run takes the restore (and must then be dropped). */
+        s->force_model = MODEL_LARGEST;
+        s->parting_set_sent = true;
+    }
     int n = plan_block(s, frames, actions);
     bool changes = s->callbacks % 500 == 250;
     if (changes)
         change_controls(s); /* the host's control values change between callbacks */
     s->notified_count = 0;
+    s->notified_progressions = 0;
+    long note_ons = s->notes.note_ons;
 
     __rtsan_realtime_enter();
     lv2host_connect_all(s->p);
@@ -541,6 +613,13 @@ static void callback(session *s, uint32_t frames, const char *violation)
     s->callbacks++;
     s->smallest = frames < s->smallest ? frames : s->smallest;
     s->largest = frames > s->largest ? frames : s->largest;
+    if (s->restoring) {
+        if (!atomic_load(&s->restorer_done))
+            s->restore_phase_note_ons += s->notes.note_ons - note_ons;
+        if (s->no_sets)
+            atomic_store(&s->sets_stopped, true); /* every set planned was in a run that has ended */
+        atomic_fetch_add(&s->audio_callbacks, 1);
+    }
 }
 
 /* 1 .. MAX_BLOCK, log-uniform, with both ends forced now and then. */
@@ -554,18 +633,48 @@ static uint32_t block_size(session *s)
     return n < 1 ? 1 : n > MAX_BLOCK ? MAX_BLOCK : n;
 }
 
-/* Outside the real-time context: do the notified paths name models that were set? */
+/* Do two paths name the same file (the same text if either does not resolve)? */
+static bool same_file(const char *a, const char *b)
+{
+    char ra[PATH_MAX], rb[PATH_MAX];
+    return !strcmp(realpath(a, ra) ? ra : a, realpath(b, rb) ? rb : b);
+}
+
+/* A valid model the host sets by patch:Set? */
+static bool is_set_model(const session *s, const char *path)
+{
+    for (int m = 0; m < MODEL_MISSING; m++)
+        if (same_file(path, s->models[m]))
+            return true;
+    return false;
+}
+
+/* A valid model the host sets by patch:Set, or (restoring) the restored states' own model? */
+static bool known_model(const session *s, const char *path)
+{
+    return is_set_model(s, path) || (s->restoring && same_file(path, s->restored_model));
+}
+
+/* A valid progression set by patch:Set or (restoring) one of the restored states'? */
+static bool known_progression(const session *s, const char *text)
+{
+    for (int i = 0; i < VALID_SET_PROGRESSIONS; i++)
+        if (!strcmp(text, set_progressions[i]))
+            return true;
+    return s->restoring && (!strcmp(text, restored_progressions[0]) || !strcmp(text, restored_progressions[1]));
+}
+
+/* Outside the real-time context: do the notified paths name models that were set (or restored),
+ * the notified progression one that was? */
 static void check_notified(session *s)
 {
-    for (int i = 0; i < s->notified_count; i++) {
-        char notified[PATH_MAX], valid[PATH_MAX];
-        bool known = false;
-        const char *a = realpath(s->notified[i], notified) ? notified : s->notified[i];
-        for (int m = 0; m < MODEL_MISSING && !known; m++)
-            known = !strcmp(a, realpath(s->models[m], valid) ? valid : s->models[m]);
-        if (!known)
-            fail(s, "the plugin notified model '%s', which is not one of the valid models set", s->notified[i]);
-    }
+    for (int i = 0; i < s->notified_count; i++)
+        if (!known_model(s, s->notified[i]))
+            fail(s, "the plugin notified model '%s', which is not one of the valid models set%s", s->notified[i],
+                 s->restoring ? " or restored" : "");
+    if (s->notified_progressions && !known_progression(s, s->notified_progression))
+        fail(s, "the plugin notified progression '%s', which is not one of the valid ones set%s",
+             s->notified_progression, s->restoring ? " or restored" : "");
 }
 
 static bool make_temp_dir(char *dir, size_t size)
@@ -583,7 +692,283 @@ static void remove_temp_dir(const session *s, const char *dir)
     for (int m = 0; m < MODEL_COUNT; m++)
         if (!strncmp(s->models[m], dir, strlen(dir)))
             unlink(s->models[m]);
+    if (s->restored_model[0])
+        unlink(s->restored_model);
     rmdir(dir);
+}
+
+/* ---- Restore while run runs (--restores) ------------------------------------------------------------- */
+
+/* The restoring thread's world: two states made with lilv, as a host makes a preset's, and the
+ * plugin's state interface for save(). */
+typedef struct restorer {
+    session *s;
+    LilvWorld *lilv;
+    LV2_URID_Map map;
+    LilvState *states[2];
+    const char *models[2];       /* the model each state names */
+    const char *progressions[2]; /* and its progression (Improv RNN; else NULL) */
+    LilvInstance *instance;
+    const LV2_State_Interface *state;
+    LV2_URID atom_path, atom_string;
+    rng r;
+    long restores, saves, saved_as_restored; /* saves that stored the model just restored */
+    char failure[LV2HOST_MESSAGE_SIZE];      /* the restoring thread's own first failure */
+} restorer;
+
+/* What one save() stored. */
+typedef struct saved {
+    const restorer *x;
+    char model[PATH_MAX], progression[GEN_TEXT];
+    char problem[LV2HOST_MESSAGE_SIZE];
+} saved;
+
+static LV2_URID map_uri(LV2_URID_Map_Handle handle, const char *uri)
+{
+    return lv2host_map(handle, uri);
+}
+
+/* save()'s store function: keeps the model path and the progression, checking their types. */
+static LV2_State_Status store_value(LV2_State_Handle handle, uint32_t key, const void *value, size_t size,
+                                    uint32_t type, uint32_t flags)
+{
+    saved *v = handle;
+    const session *s = v->x->s;
+    bool model = key == s->model_urid, progression = key == s->progression_urid && s->improv;
+    char *into = model ? v->model : progression ? v->progression : NULL;
+    size_t room = model ? sizeof v->model : sizeof v->progression;
+    uint32_t want = model ? v->x->atom_path : v->x->atom_string;
+    const char *text = value;
+    if (v->problem[0])
+        return LV2_STATE_ERR_UNKNOWN;
+    if (!into)
+        snprintf(v->problem, sizeof v->problem, "save() stored an unknown property (URID %u)", key);
+    else if (type != want || !(flags & LV2_STATE_IS_POD))
+        snprintf(v->problem, sizeof v->problem, "save() stored the %s with type %u, flags %u", model ? "model" : "progression",
+                 type, flags);
+    else if (!text || size == 0 || size > room || text[size - 1] != '\0' || strlen(text) + 1 != size)
+        snprintf(v->problem, sizeof v->problem, "save() stored the %s as %zu bytes that are not one string",
+                 model ? "model" : "progression", size);
+    else
+        memcpy(into, text, size);
+    return v->problem[0] ? LV2_STATE_ERR_UNKNOWN : LV2_STATE_SUCCESS;
+}
+
+/* state:mapPath for save(): the abstract path is the absolute one (a host without a session
+ * folder); state:freePath frees it. */
+static char *map_abstract(LV2_State_Map_Path_Handle handle, const char *absolute)
+{
+    (void)handle;
+    return strdup(absolute);
+}
+
+static void free_mapped(LV2_State_Free_Path_Handle handle, char *path)
+{
+    (void)handle;
+    free(path);
+}
+
+/* The plugin's save(), as a host calls it while run runs; false with v->problem on failure. */
+static bool save_state(const restorer *x, saved *v)
+{
+    LV2_State_Map_Path map_path = {NULL, map_abstract, map_abstract};
+    LV2_State_Free_Path free_path = {NULL, free_mapped};
+    const LV2_Feature map_feature = {LV2_STATE__mapPath, &map_path}, free_feature = {LV2_STATE__freePath, &free_path};
+    const LV2_Feature *features[] = {&map_feature, &free_feature, NULL};
+    memset(v, 0, sizeof *v);
+    v->x = x;
+    LV2_State_Status status = x->state->save(lilv_instance_get_handle(x->instance), store_value, v,
+                                             LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE, features);
+    if (status != LV2_STATE_SUCCESS && !v->problem[0])
+        snprintf(v->problem, sizeof v->problem, "save() returned %d", (int)status);
+    if (!v->problem[0] && !v->model[0])
+        snprintf(v->problem, sizeof v->problem, "save() stored no model");
+    if (!v->problem[0] && x->s->improv && !v->progression[0])
+        snprintf(v->problem, sizeof v->problem, "save() stored no progression");
+    return !v->problem[0];
+}
+
+/* A state that names `model` (and `progression` if not NULL), as a preset in Turtle; the model
+ * as a file URI, which lilv hands to restore() as an atom:Path. */
+static LilvState *make_state(restorer *x, const char *model, const char *progression, char *why)
+{
+    LilvNode *file = lilv_new_file_uri(x->lilv, NULL, model);
+    static char turtle[3 * PATH_MAX + 1024];
+    int n = file ? snprintf(turtle, sizeof turtle,
+                            "@prefix lv2: <http://lv2plug.in/ns/lv2core#> .\n"
+                            "@prefix pset: <http://lv2plug.in/ns/ext/presets#> .\n"
+                            "@prefix state: <http://lv2plug.in/ns/ext/state#> .\n"
+                            "<urn:magenta-lv2:plugin-rt-host:state> a pset:Preset ;\n"
+                            "  lv2:appliesTo <%s> ;\n"
+                            "  state:state [ <" MODEL_URI "> <%s> %s%s%s ] .\n",
+                            x->s->opt->uri, lilv_node_as_uri(file), progression ? "; <" PROGRESSION_URI "> \"" : "",
+                            progression ? progression : "", progression ? "\"" : "")
+                 : -1;
+    lilv_node_free(file);
+    LilvState *state = n > 0 && (size_t)n < sizeof turtle ? lilv_state_new_from_string(x->lilv, &x->map, turtle) : NULL;
+    if (!state)
+        snprintf(why, LV2HOST_MESSAGE_SIZE, "cannot make a state naming %.400s", model);
+    return state;
+}
+
+/* Off the audio thread, before it starts: the restored states' own model (a small one with
+ * random weights), the two states, the plugin's instance and state interface. */
+static bool prepare_restorer(session *s, restorer *x, const char *dir, char *why)
+{
+    x->s = s;
+    x->r.s = s->opt->seed * 0xd1b54a32d192ed03ull + 7;
+    x->instance = lv2host_plugin_instance(s->p);
+    const lv2host_model_shape *largest = lv2host_largest_model(s->short_name);
+    if (!x->instance || strcmp(lilv_instance_get_uri(x->instance), s->opt->uri)) {
+        snprintf(why, LV2HOST_MESSAGE_SIZE, "lv2host made no LilvInstance of %s", s->opt->uri);
+        return false;
+    }
+    x->state = lilv_instance_get_extension_data(x->instance, LV2_STATE__interface);
+    if (!x->state || !x->state->save || !x->state->restore || !largest) {
+        snprintf(why, LV2HOST_MESSAGE_SIZE, "%s has no state interface or no model shape", s->short_name);
+        return false;
+    }
+    lv2host_model_shape small = *largest;
+    small.num_layers = 2, small.units[0] = small.units[1] = 48, small.attn_length = 0;
+    if (snprintf(s->restored_model, PATH_MAX, "%s/%s-restored.nnm", dir, s->short_name) >= PATH_MAX ||
+        !lv2host_write_model(s->restored_model, &small, 9, 0.1f, why))
+        return false;
+    x->atom_path = lv2host_world_urids(s->world)->atom_Path;
+    x->atom_string = lv2host_world_urids(s->world)->atom_String;
+    x->lilv = lilv_world_new();
+    x->map = (LV2_URID_Map){s->world, map_uri};
+    x->models[0] = s->models[MODEL_DEFAULT];
+    x->models[1] = s->restored_model;
+    for (int i = 0; i < 2; i++) {
+        x->progressions[i] = s->improv ? restored_progressions[i] : NULL;
+        if (!x->lilv || !(x->states[i] = make_state(x, x->models[i], x->progressions[i], why)))
+            return false;
+    }
+    return true;
+}
+
+static void free_restorer(restorer *x)
+{
+    for (int i = 0; i < 2; i++)
+        lilv_state_free(x->states[i]);
+    if (x->lilv)
+        lilv_world_free(x->lilv);
+}
+
+static void restore_fail(restorer *x, const char *format, ...)
+{
+    if (x->failure[0])
+        return;
+    va_list args;
+    va_start(args, format);
+    vsnprintf(x->failure, sizeof x->failure, format, args);
+    va_end(args);
+}
+
+static void nap(void)
+{
+    struct timespec t = {0, 100000};
+    nanosleep(&t, NULL);
+}
+
+/* Until the audio thread has done `count` more callbacks (or given up). */
+static void wait_callbacks(session *s, long count)
+{
+    long until = atomic_load(&s->audio_callbacks) + count;
+    while (atomic_load(&s->audio_callbacks) < until && !atomic_load(&s->audio_gave_up))
+        nap();
+}
+
+/* The restoring thread: restore, save (at once or after a callback or two), check what save
+ * stored, let 0 to 3 callbacks pass. The last restore (of the states' own model) comes after
+ * the audio thread stopped setting parameters, so from then on nothing may change the model
+ * but that restore. */
+static void *restore_thread(void *user)
+{
+    restorer *x = user;
+    session *s = x->s;
+    long count = s->opt->restores;
+    for (long i = 0; i < count && !x->failure[0] && !atomic_load(&s->audio_gave_up); i++) {
+        int which = (count - 1 - i) % 2 == 0; /* alternating, the last one state 1 */
+        bool last = i == count - 1;
+        if (last) {
+            atomic_store(&s->sets_closed, true);
+            while (!atomic_load(&s->sets_stopped) && !atomic_load(&s->audio_gave_up))
+                nap();
+        }
+        lilv_state_restore(x->states[which], x->instance, NULL, NULL, 0, NULL);
+        x->restores++;
+        /* Save at once (run has likely not taken the restore yet) or after run has had time to. */
+        if (rng_chance(&x->r, 0.4))
+            wait_callbacks(s, rng_int(&x->r, 1, 2));
+        saved v;
+        if (!save_state(x, &v)) {
+            restore_fail(x, "after restore %ld: %s", i + 1, v.problem);
+            break;
+        }
+        x->saves++;
+        /* The model restored, or (until the host stops setting it) one set by patch:Set after
+         * run took the restore; never the other state's. */
+        bool as_restored = same_file(v.model, x->models[which]);
+        x->saved_as_restored += as_restored;
+        if (!as_restored && (last || !is_set_model(s, v.model)))
+            restore_fail(x, "restore %ld%s named %s, then save() stored the model %s", i + 1,
+                         last ? " (the last, no patch:Set since)" : "", x->models[which], v.model);
+        if (s->improv && strcmp(v.progression, x->progressions[which]) &&
+            (last || !known_progression(s, v.progression) || !strcmp(v.progression, x->progressions[!which])))
+            restore_fail(x, "restore %ld%s named the progression '%s', then save() stored '%s'", i + 1,
+                         last ? " (the last, no patch:Set since)" : "", x->progressions[which], v.progression);
+        long pause = rng_int(&x->r, 0, 3); /* 0: the next restore may replace one run has not taken */
+        if (pause)
+            wait_callbacks(s, pause);
+    }
+    atomic_store(&s->restorer_done, true);
+    return NULL;
+}
+
+/* After the restores: a few callbacks (the worker idle between them, as time passing would
+ * let it be), then patch:Get of every property, which must answer with the last restore's
+ * model and progression; and save() must store them. Then a patch:Set of the small model:
+ * save() must store that (what restore left behind must not outlive it). */
+static void check_after_restores(session *s, restorer *x)
+{
+    for (int i = 0; i < 8 && !s->failure[0]; i++) {
+        lv2host_worker_drain(s->p);
+        callback(s, block_size(s), NULL);
+        check_notified(s);
+    }
+    s->get_all = true;
+    callback(s, block_size(s), NULL);
+    s->get_all = false;
+    check_notified(s);
+    if (s->notified_count == 0)
+        fail(s, "after the restores patch:Get was not answered with the model");
+    for (int i = 0; i < s->notified_count; i++)
+        if (!same_file(s->notified[i], x->models[1]))
+            fail(s, "after the restores (the last named %s) patch:Get was answered with the model %s", x->models[1],
+                 s->notified[i]);
+    if (s->improv && (s->notified_progressions == 0 || strcmp(s->notified_progression, x->progressions[1])))
+        fail(s, "after the restores (the last named '%s') patch:Get was answered with the progression '%s'",
+             x->progressions[1], s->notified_progressions ? s->notified_progression : "(none)");
+    saved v;
+    if (!save_state(x, &v))
+        fail(s, "after the restores: %s", v.problem);
+    else if (!same_file(v.model, x->models[1]) || (s->improv && strcmp(v.progression, x->progressions[1])))
+        fail(s, "after the restores (the last named %s '%s') save() stored %s '%s'", x->models[1],
+             s->improv ? x->progressions[1] : "", v.model, v.progression);
+
+    s->force_model = MODEL_SMALL;
+    for (int i = 0; i < 3 && !s->failure[0]; i++) {
+        callback(s, block_size(s), NULL);
+        check_notified(s);
+        lv2host_worker_drain(s->p);
+    }
+    callback(s, block_size(s), NULL); /* the answer arrives */
+    check_notified(s);
+    if (!save_state(x, &v))
+        fail(s, "after the restores and a patch:Set: %s", v.problem);
+    else if (!same_file(v.model, s->models[MODEL_SMALL]))
+        fail(s, "after the restores and a patch:Set of %s, save() stored %s", s->models[MODEL_SMALL], v.model);
 }
 
 /* The whole run at one rate. Returns false on any failure, having said why. */
@@ -604,23 +989,35 @@ static bool run_rate(const options *opt, lv2host_world *world, double rate, int 
     s->model_urid = lv2host_map(world, MODEL_URI);
     s->progression_urid = lv2host_map(world, PROGRESSION_URI);
     s->smallest = UINT32_MAX;
+    s->force_model = -1;
     lv2host_notes_init(&s->notes);
     lv2host_transport_init(&s->t, rate, 120.0, 4.0, 4);
     atomic_init(&s->missing_named, 0);
     atomic_init(&s->damaged_named, 0);
+    atomic_init(&s->sets_closed, false);
+    atomic_init(&s->sets_stopped, false);
+    atomic_init(&s->restorer_done, false);
+    atomic_init(&s->audio_gave_up, false);
+    atomic_init(&s->audio_callbacks, 0);
 
     lv2host_config config = lv2host_config_default(rate, MAX_BLOCK);
-    /* Both worker modes and both orders of responses and run, across the rates. */
-    config.worker = rate_index % 2 == 0 ? LV2HOST_WORKER_THREAD : LV2HOST_WORKER_SYNC;
-    config.responses_before_run = rate_index % 4 == 1 || rate_index % 4 == 2;
+    /* Both worker modes and both orders of responses and run, across the rates; restoring, the
+     * worker in a thread as in a live host, responses after run at the first rate (as Jalv and
+     * Ardour) and before it at the second. */
+    s->restoring = opt->restores > 0 && !violation;
+    config.worker = rate_index % 2 == 0 || s->restoring ? LV2HOST_WORKER_THREAD : LV2HOST_WORKER_SYNC;
+    config.responses_before_run = s->restoring ? rate_index % 2 == 1 : rate_index % 4 == 1 || rate_index % 4 == 2;
     config.quiet = !opt->verbose; /* the bad models' errors are expected; counted and shown below */
     config.name = s->short_name;
     config.log_hook = log_hook;
     config.log_user = s;
     s->p = lv2host_plugin_new(world, opt->uri, &config, why);
-    bool ok = s->p && find_ports(s, why) && prepare_models(s, dir, why);
+    restorer x = {0};
+    bool ok = s->p && find_ports(s, why) && prepare_models(s, dir, why) &&
+              (!s->restoring || prepare_restorer(s, &x, dir, why));
     if (!ok) {
         fprintf(stderr, "plugin_rt_host: %s\n", why);
+        free_restorer(&x);
         lv2host_plugin_free(s->p);
         remove_temp_dir(s, dir);
         free(s);
@@ -629,9 +1026,30 @@ static bool run_rate(const options *opt, lv2host_world *world, double rate, int 
     if (violation)
         remove_temp_dir(s, dir); /* RTSan ends this run: nothing would remove them after */
     lv2host_activate(s->p);
-    for (long i = 0; i < callbacks && (!s->failure[0] || opt->keep_going); i++) {
+    pthread_t thread;
+    bool thread_started = false;
+    if (s->restoring) {
+        int error = pthread_create(&thread, NULL, restore_thread, &x);
+        thread_started = error == 0;
+        if (error)
+            fail(s, "cannot start the restoring thread: %s", strerror(error));
+    }
+    /* Restoring, the callbacks go on until the restoring thread is done. */
+    for (long i = 0; (i < callbacks || (thread_started && !atomic_load(&s->restorer_done))) &&
+                     (!s->failure[0] || opt->keep_going);
+         i++) {
         callback(s, block_size(s), violation && i == 10 ? violation : NULL);
         check_notified(s);
+    }
+    if (thread_started) {
+        atomic_store(&s->audio_gave_up, true); /* if it is not done, a failure ended the callbacks */
+        pthread_join(thread, NULL);
+        if (x.failure[0])
+            fail(s, "%s", x.failure);
+        if (!s->failure[0] && s->restore_phase_note_ons == 0)
+            fail(s, "no note-on while the plugin was being restored");
+        if (!s->failure[0] || opt->keep_going)
+            check_after_restores(s, &x);
     }
     if (violation) {
         fprintf(stderr, "plugin_rt_host: the %s violation was not caught\n", violation);
@@ -683,11 +1101,17 @@ static bool run_rate(const options *opt, lv2host_world *world, double rate, int 
            "missing model, %ld the damaged one)%s%s%s\n",
            s->notes.note_ons, s->notes.note_offs, s->notes.other, s->notifications, errors, missing_named,
            damaged_named, last_error[0] ? "; last: \"" : "", last_error, last_error[0] ? "\"" : "");
+    if (s->restoring)
+        printf("  restores: %ld by lilv_state_restore from another thread, each followed by save() (%ld of %ld saves "
+               "stored the model just restored, the others one set since); %ld note-ons meanwhile\n",
+               x.restores, x.saved_as_restored, x.saves, s->restore_phase_note_ons);
     ok = !s->failure[0];
     if (ok)
-        printf("  no RTSan violation, no hung note, every event inside its block and in time order\n");
+        printf("  %sno hung note, every event inside its block and in time order%s\n", RTSAN_CHECKED ? "no RTSan violation, " : "",
+               s->restoring ? "; the last restore won" : "");
     else
         fprintf(stderr, "plugin_rt_host: %s at %.0f Hz: FAILED: %s\n", s->short_name, rate, s->failure);
+    free_restorer(&x);
     lv2host_plugin_free(s->p);
     remove_temp_dir(s, dir);
     free(s);
@@ -761,6 +1185,7 @@ static int usage(void)
 {
     fputs("usage: plugin_rt_host [--rates R,R,..] [--callbacks N] [--short-callbacks N] [--seed N]\n"
           "                      [--ports CONTROL,MIDI_OUT[,NOTIFY]] [--keep-going] [--verbose] URI\n"
+          "       plugin_rt_host --restores N [--rates R,R] [--callbacks N] [--seed N] URI\n"
           "       plugin_rt_host --violate malloc|strdup URI\n"
           "       plugin_rt_host --self-test URI\n",
           stderr);
@@ -785,12 +1210,13 @@ int main(int argc, char **argv)
                    .short_callbacks = -1, .seed = 1, .ports = {"control", "midi_out", "notify"}};
     static char ports[256];
     const char *violation = NULL;
-    bool self_test = false;
+    bool self_test = false, rates_given = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         long n;
         if (!strcmp(a, "--rates") && v) {
             opt.rate_count = 0;
+            rates_given = true;
             for (char *rest = argv[++i], *end; *rest && opt.rate_count < 8; rest = *end ? end + 1 : end) {
                 opt.rates[opt.rate_count] = strtod(rest, &end);
                 if (end == rest || (*end && *end != ',') || opt.rates[opt.rate_count] < 8000)
@@ -801,6 +1227,8 @@ int main(int argc, char **argv)
             opt.callbacks = n, i++;
         } else if (!strcmp(a, "--short-callbacks") && v && parse_long(v, 1, 100000000, &n)) {
             opt.short_callbacks = n, i++;
+        } else if (!strcmp(a, "--restores") && v && parse_long(v, 1, 1000000, &n)) {
+            opt.restores = n, i++;
         } else if (!strcmp(a, "--seed") && v && parse_long(v, 0, LONG_MAX, &n)) {
             opt.seed = (uint64_t)n, i++;
         } else if (!strcmp(a, "--ports") && v && strlen(v) < sizeof ports) {
@@ -825,8 +1253,10 @@ int main(int argc, char **argv)
             return usage();
         }
     }
-    if (!opt.uri)
+    if (!opt.uri || (opt.restores && !opt.ports[2]))
         return usage();
+    if (opt.restores && !rates_given) /* responses after run at 48 kHz, before it at 44.1 */
+        opt.rates[0] = 48000, opt.rates[1] = 44100, opt.rate_count = 2;
     if (self_test) {
         bool ok = violation_is_caught(&opt, "malloc");
         ok = violation_is_caught(&opt, "strdup") && ok;
