@@ -35,6 +35,10 @@
 #include <string.h>
 
 #define STEP_EPS 1e-6 /* frames: a boundary a rounding error past a frame is on that frame */
+/* Hosts send positions rounded to ticks of 1/1920 beat (Ardour, every cycle; jalv from JACK's
+ * BBT): the clock keeps its own phase while the host's position is within two such ticks of
+ * it, so the grid stays on the exact frame instead of following the host's rounding. */
+#define HOST_ROUNDING_QUARTERS (2.0 / 1920.0)
 
 nn_status gen_fail(char *why, nn_status status, const char *format, ...)
 {
@@ -928,7 +932,7 @@ void gen_set_position(gen *g, const gen_position *p)
     g->host_clock = true;
 
     bool rolling = speed > 0.0, tempo = bpm * 4.0 / unit != g->qpm || (rolling && speed != g->speed);
-    double diff_frames = fabs(host_q - now_q) / g->qpf;
+    bool drift = fabs(host_q - now_q) > HOST_ROUNDING_QUARTERS && fabs(host_q - now_q) / g->qpf > 1.0;
     bool jump = meter || fabs(host_q - now_q) * g->spq > 0.5;
     bool was_rolling = g->rolling;
     g->beats_per_bar = bpb;
@@ -943,9 +947,9 @@ void gen_set_position(gen *g, const gen_position *p)
         g->last_step = INT64_MIN; /* what the player does while stopped is no step's */
         g->anchor_q = jump ? host_q : now_q;
         g->anchor_frame = g->frame;
-    } else if (!was_rolling || tempo || jump || diff_frames > 1.0) {
+    } else if (!was_rolling || tempo || jump || drift) {
         g->rolling = true;
-        anchor(g, jump || diff_frames > 1.0 ? host_q : now_q);
+        anchor(g, jump || drift ? host_q : now_q);
     }
     if (jump) {
         g->next_step = step_at_or_after(g, g->anchor_q);

@@ -50,6 +50,7 @@ typedef struct host {
     double bpm, q0, beats_per_bar; /* beats_per_bar 0: 4 */
     int64_t frame0;
     bool rolling;
+    bool round_ticks; /* send barBeat rounded to 1/1920 beat, as Ardour does every cycle */
     /* checks per call */
     uint64_t max_steps_in_call;
 } host;
@@ -99,7 +100,8 @@ static double host_q(const host *h, int64_t frame)
 static void send_position(host *h)
 {
     double beats = h->beats_per_bar > 0 ? h->beats_per_bar : 4.0, q = host_q(h, h->now), bar = floor(q / beats);
-    gen_position p = {.bar = bar, .bar_beat = q - beats * bar, .beats_per_bar = beats, .beat_unit = 4, .bpm = h->bpm,
+    double bar_beat = h->round_ticks ? round((q - beats * bar) * 1920.0) / 1920.0 : q - beats * bar;
+    gen_position p = {.bar = bar, .bar_beat = bar_beat, .beats_per_bar = beats, .beat_unit = 4, .bpm = h->bpm,
                       .speed = h->rolling ? 1.0 : 0.0, .has_bar = true, .has_bar_beat = true,
                       .has_beats_per_bar = true, .has_beat_unit = true, .has_bpm = true, .has_speed = true};
     gen_set_position(h->g, &p);
@@ -248,10 +250,12 @@ static void test_grid(void)
         for (int t = 0; t < 3; t++)
             for (int r = 0; r < 2; r++)
                 for (int s = 0; s < 2; s++)
-                    for (int via_host = 0; via_host < 2; via_host++) {
+                    for (int via_host = 0; via_host < 3; via_host++) {
+                        /* 0 own clock, 1 host transport, 2 host transport rounded to ticks */
                         double bpm = (double)tempos[t].num / (double)tempos[t].den;
                         snprintf(context, sizeof context, "grid %s %g bpm %d Hz %d/quarter %s", models[m].model, bpm,
-                                 rates[r], grids[s], via_host ? "host transport" : "own clock");
+                                 rates[r], grids[s],
+                                 via_host == 2 ? "host transport in ticks" : via_host ? "host transport" : "own clock");
                         gen_controls c = gen_controls_default(models[m].kind);
                         c.steps_per_quarter = grids[s];
                         c.pitch_low = 50;
@@ -261,6 +265,7 @@ static void test_grid(void)
                         c.seed = 7;
                         host h;
                         host_init(&h, models[m].kind, rates[r], preset(models[m].model), &c);
+                        h.round_ticks = via_host == 2;
                         if (via_host)
                             transport(&h, true, 0.0, bpm);
                         run(&h, (int64_t)(4 * 4 * 60.0 / bpm * rates[r]), 0);
