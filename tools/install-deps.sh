@@ -12,6 +12,7 @@ test_packages=(
   g++                                    # libstdc++, which the RealtimeSanitizer runtime needs
   clang libclang-rt-14-dev               # clang builds, its sanitizers and libFuzzer
   clang-19 libclang-rt-19-dev            # the RealtimeSanitizer runtime
+  llvm-19                                # llvm-symbolizer: RTSan's reports in symbols (plugin self-test)
   python3 python3-torch python3-numpy    # oracle suite (run with /usr/bin/python3)
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user   # aarch64 cross build, tests under qemu
   libopenmpi-dev openmpi-bin             # nn-train over MPI: mpirun -np 2 against 2 threads
