@@ -291,7 +291,9 @@ nn_status nn_writer_to_memory(const nn_writer *writer, void **data, size_t *size
 
 /* ---- Event RNN runner ------------------------------------------------------------------------ */
 
-/** One instance of an NN_KIND_EVENT_RNN model: its recurrent state and buffers. */
+/** One instance of an NN_KIND_EVENT_RNN model: its recurrent state and buffers. A model with
+ *  the optional input projection (input/kernel, input/bias: FORMAT.md) applies it to every
+ *  step's input (a one-hot step adds the kernel's row) before the first LSTM layer. */
 typedef struct nn_rnn nn_rnn;
 
 nn_status nn_rnn_new(const nn_model *model, nn_rnn **out, char *message);
@@ -304,6 +306,21 @@ int nn_rnn_classes(const nn_rnn *rnn);
 const float *nn_rnn_step(nn_rnn *rnn, const float *input);
 /** One step on a one-hot input at `index`; out-of-range indices count as all-zero input. */
 const float *nn_rnn_step_class(nn_rnn *rnn, int index);
+/** Start a step on `input` without computing it; nn_rnn_step_continue then computes up to
+ *  `layers` layers (>= 1) and returns the logits once the last layer and the output layer
+ *  are done, NULL before. For a model step too long for one audio callback: the same logits,
+ *  bit for bit, as nn_rnn_step. Layer 0 includes the input projection and the attention
+ *  wrapper (with the wrapper around the whole stack, attn_cells "stack": only its input; its
+ *  query, attention and output go with the last layer); the output layer goes with the last
+ *  layer. `input` is read by the first continue
+ *  call (keep it unchanged until then). nn_rnn_reset abandons a started step; finish one
+ *  before calling nn_rnn_step. Real-time safe. */
+void nn_rnn_step_start(nn_rnn *rnn, const float *input);
+/** nn_rnn_step_start on a one-hot input at `index`, as nn_rnn_step_class. */
+void nn_rnn_step_start_class(nn_rnn *rnn, int index);
+const float *nn_rnn_step_continue(nn_rnn *rnn, int layers);
+/** The LSTM layers of a step: the most nn_rnn_step_continue calls one step takes. */
+int nn_rnn_num_layers(const nn_rnn *rnn);
 
 /* ---- Training ------------------------------------------------------------------------------ */
 

@@ -1034,6 +1034,211 @@ static int remove_entry(const char *path, const struct stat *info, int flag, str
     return remove(path);
 }
 
+/* ---- The event_rnn's optional input projection (Piano Genie's decoder) --------------------- */
+
+enum { PJ_IN = 7, PJ_U = 5, PJ_CLASSES = 4 };
+
+/* A one-layer model with input/kernel [rows, cols] and input/bias [bias_len] (0: left out). */
+static nn_status projection_model(int rows, int cols, int bias_len, nn_dtype dtype, const float *w, nn_model **out,
+                                  char *message)
+{
+    static float values[4096];
+    fill(values, 4096);
+    nn_writer *wr = NULL;
+    nn_writer_new(NN_KIND_EVENT_RNN, &wr);
+    nn_writer_set_int(wr, "input_size", PJ_IN);
+    nn_writer_set_int(wr, "num_classes", PJ_CLASSES);
+    nn_writer_set_int(wr, "num_layers", 1);
+    nn_writer_set_string(wr, "encoding", "piano_genie");
+    if (rows)
+        nn_writer_add(wr, "input/kernel", dtype, 2, (int[]){rows, cols}, w ? w : values);
+    if (bias_len)
+        nn_writer_add(wr, "input/bias", NN_F32, 1, (int[]){bias_len}, w ? w + rows * cols : values + 100);
+    nn_writer_add(wr, "rnn/cell_0/kernel", dtype, 2, (int[]){2 * PJ_U, 4 * PJ_U}, w ? w + 200 : values + 200);
+    nn_writer_add(wr, "rnn/cell_0/bias", NN_F32, 1, (int[]){4 * PJ_U}, w ? w + 600 : values + 600);
+    nn_writer_add(wr, "output/kernel", dtype, 2, (int[]){PJ_U, PJ_CLASSES}, w ? w + 700 : values + 700);
+    nn_writer_add(wr, "output/bias", NN_F32, 1, (int[]){PJ_CLASSES}, w ? w + 800 : values + 800);
+    void *bytes = NULL;
+    size_t size = 0;
+    nn_writer_to_memory(wr, &bytes, &size);
+    nn_writer_free(wr);
+    nn_status st = nn_model_load_memory(bytes, size, "projection.nnm", out, message);
+    free(bytes);
+    return st;
+}
+
+static void test_input_projection(void)
+{
+    char message[NN_MESSAGE_SIZE];
+    nn_model *m = NULL;
+    /* Both tensors or neither; rows = input_size; columns = the first cell's units. */
+    nn_status st = projection_model(0, 0, PJ_U, NN_F32, NULL, &m, message);
+    CHECK_STATUS(st, NN_ERR_MISSING, message);
+    CHECK(strstr(message, "input/bias") && strstr(message, "input/kernel"), "%s", message);
+    st = projection_model(PJ_IN, PJ_U, 0, NN_F32, NULL, &m, message);
+    CHECK_STATUS(st, NN_ERR_MISSING, message);
+    st = projection_model(PJ_IN + 1, PJ_U, PJ_U, NN_F32, NULL, &m, message);
+    CHECK_STATUS(st, NN_ERR_SHAPE, message);
+    CHECK(strstr(message, "input/kernel") != NULL, "%s", message);
+    st = projection_model(PJ_IN, PJ_U + 1, PJ_U + 1, NN_F32, NULL, &m, message);
+    CHECK_STATUS(st, NN_ERR_SHAPE, message);
+    st = projection_model(PJ_IN, PJ_U, PJ_U - 1, NN_F32, NULL, &m, message);
+    CHECK_STATUS(st, NN_ERR_SHAPE, message);
+    CHECK(strstr(message, "input/bias") != NULL, "%s", message);
+
+    /* A valid one: the class path (kernel row + bias) equals the vector path on the one-hot,
+     * an out-of-range class is the bias alone (a zero vector), and both match a scalar
+     * reference of x·W + b followed by the LSTM and the dense layer. */
+    for (int f16 = 0; f16 < 2; f16++) {
+        static float w[1024];
+        fill(w, 1024);
+        st = projection_model(PJ_IN, PJ_U, PJ_U, f16 ? NN_F16 : NN_F32, w, &m, message);
+        CHECK_STATUS(st, NN_OK, message);
+        if (st)
+            continue;
+        nn_rnn *a = NULL, *b = NULL;
+        nn_rnn_new(m, &a, message);
+        nn_rnn_new(m, &b, message);
+        float h[PJ_U] = {0}, c[PJ_U] = {0}, onehot[PJ_IN], want[PJ_CLASSES];
+        double worst = 0, worst_ref = 0;
+        for (int t = 0; t < 12; t++) {
+            int index = t == 5 ? PJ_IN + 3 : (t * 3) % PJ_IN;
+            memset(onehot, 0, sizeof onehot);
+            if (index < PJ_IN)
+                onehot[index] = 1;
+            const float *la = nn_rnn_step_class(a, index), *lb = nn_rnn_step(b, onehot);
+            /* the reference, on the same (f16-rounded when stored so) weights */
+            float x[PJ_U];
+            for (int k = 0; k < PJ_U; k++) {
+                x[k] = w[PJ_IN * PJ_U + k];
+                if (index < PJ_IN)
+                    x[k] += f16 ? nn_f16_to_f32(nn_f32_to_f16(w[index * PJ_U + k])) : w[index * PJ_U + k];
+            }
+            float kernel[2 * PJ_U * 4 * PJ_U], out_k[PJ_U * PJ_CLASSES];
+            for (int i = 0; i < 2 * PJ_U * 4 * PJ_U; i++)
+                kernel[i] = f16 ? nn_f16_to_f32(nn_f32_to_f16(w[200 + i])) : w[200 + i];
+            for (int i = 0; i < PJ_U * PJ_CLASSES; i++)
+                out_k[i] = f16 ? nn_f16_to_f32(nn_f32_to_f16(w[700 + i])) : w[700 + i];
+            reference_lstm(kernel, w + 600, PJ_U, PJ_U, x, h, c, 1.0f);
+            for (int o = 0; o < PJ_CLASSES; o++) {
+                want[o] = w[800 + o];
+                for (int k = 0; k < PJ_U; k++)
+                    want[o] += h[k] * out_k[k * PJ_CLASSES + o];
+            }
+            for (int o = 0; o < PJ_CLASSES; o++) {
+                worst = fmax(worst, fabs(la[o] - lb[o]));
+                worst_ref = fmax(worst_ref, fabs(la[o] - want[o]));
+            }
+        }
+        CHECK(worst <= 1e-6, "projection: class and vector paths differ by %g", worst);
+        CHECK(worst_ref <= 1e-5, "projection: logits %g from the reference (%s)", worst_ref, f16 ? "f16" : "f32");
+        nn_rnn_free(a);
+        nn_rnn_free(b);
+        nn_model_free(m);
+    }
+}
+
+/* ---- The event_rnn's attention around the whole stack (attn_cells "stack") -------------------- */
+
+enum { SA_IN = 6, SA_U0 = 5, SA_U1 = 7, SA_CLASSES = 4, SA_L = 3 };
+
+typedef enum stack_case {
+    SA_VALID, SA_FIRST_WORD, SA_CELLS_INT, SA_CELLS_WORD, SA_NO_LENGTH, SA_QUERY_ONE_CELL, SA_OUTPUT_UNITS0,
+    SA_MISSING_V, SA_FIRST_CELL_NAMES, SA_CASES
+} stack_case;
+
+/* A two-layer model (units 5 and 7) with the wrapper's tensors for the stack: U = 7, the query
+ * reads [c_0, h_0, c_1, h_1] (24 values); each case breaks one rule (SA_FIRST_WORD: an explicit
+ * attn_cells "first" with the first cell's tensors, valid). */
+static nn_status stack_model(stack_case which, nn_model **out, char *message)
+{
+    static float values[8192];
+    fill(values, 8192);
+    const int U = which == SA_FIRST_WORD ? SA_U0 : SA_U1, S = which == SA_FIRST_WORD ? 2 * SA_U0 : 2 * (SA_U0 + SA_U1);
+    nn_writer *wr = NULL;
+    nn_writer_new(NN_KIND_EVENT_RNN, &wr);
+    nn_writer_set_int(wr, "input_size", SA_IN);
+    nn_writer_set_int(wr, "num_classes", SA_CLASSES);
+    nn_writer_set_int(wr, "num_layers", 2);
+    nn_writer_set_int(wr, "attn_length", which == SA_NO_LENGTH ? 0 : SA_L);
+    if (which == SA_CELLS_INT)
+        nn_writer_set_int(wr, "attn_cells", 1);
+    else
+        nn_writer_set_string(wr, "attn_cells", which == SA_FIRST_WORD ? "first" : which == SA_CELLS_WORD ? "middle" : "stack");
+    nn_writer_add(wr, "rnn/cell_0/kernel", NN_F32, 2, (int[]){SA_IN + SA_U0, 4 * SA_U0}, values);
+    nn_writer_add(wr, "rnn/cell_0/bias", NN_F32, 1, (int[]){4 * SA_U0}, values + 1000);
+    nn_writer_add(wr, "rnn/cell_1/kernel", NN_F32, 2, (int[]){SA_U0 + SA_U1, 4 * SA_U1}, values + 2000);
+    nn_writer_add(wr, "rnn/cell_1/bias", NN_F32, 1, (int[]){4 * SA_U1}, values + 3000);
+    nn_writer_add(wr, "output/kernel", NN_F32, 2, (int[]){SA_U1, SA_CLASSES}, values + 3100);
+    nn_writer_add(wr, "output/bias", NN_F32, 1, (int[]){SA_CLASSES}, values + 3200);
+    const char *prefix = which == SA_FIRST_WORD || which == SA_FIRST_CELL_NAMES ? "rnn/cell_0/attention/" : "rnn/attention/";
+    char name[96];
+#define SA_ADD(leaf, nd, at, ...)                                                                  \
+    (snprintf(name, sizeof name, "%s%s", prefix, leaf),                                           \
+     nn_writer_add(wr, name, NN_F32, nd, (int[]){__VA_ARGS__}, values + (at)))
+    SA_ADD("input_kernel", 2, 4000, SA_IN + U, SA_IN);
+    SA_ADD("input_bias", 1, 4200, SA_IN);
+    SA_ADD("attn_w", 2, 4300, U, U);
+    if (which != SA_MISSING_V)
+        SA_ADD("attn_v", 1, 4400, U);
+    SA_ADD("query_kernel", 2, 4500, which == SA_QUERY_ONE_CELL ? 2 * U : S, U);
+    SA_ADD("query_bias", 1, 4800, U);
+    if (which == SA_OUTPUT_UNITS0)
+        SA_ADD("output_kernel", 2, 4900, 2 * SA_U0, SA_U0);
+    else
+        SA_ADD("output_kernel", 2, 4900, 2 * U, U);
+    SA_ADD("output_bias", 1, 5100, U);
+#undef SA_ADD
+    void *bytes = NULL;
+    size_t size = 0;
+    nn_writer_to_memory(wr, &bytes, &size);
+    nn_writer_free(wr);
+    nn_status st = nn_model_load_memory(bytes, size, "stack.nnm", out, message);
+    free(bytes);
+    return st;
+}
+
+static void test_stack_attention(void)
+{
+    static const struct {
+        nn_status want;
+        const char *fragment;
+    } expect[SA_CASES] = {
+        [SA_VALID] = {NN_OK, ""},
+        [SA_FIRST_WORD] = {NN_OK, ""},
+        [SA_CELLS_INT] = {NN_ERR_MALFORMED, "'attn_cells' must be the string"},
+        [SA_CELLS_WORD] = {NN_ERR_MALFORMED, "'attn_cells' must be the string"},
+        [SA_NO_LENGTH] = {NN_ERR_MALFORMED, "without 'attn_length'"},
+        [SA_QUERY_ONE_CELL] = {NN_ERR_SHAPE, "rnn/attention/query_kernel"},
+        [SA_OUTPUT_UNITS0] = {NN_ERR_SHAPE, "rnn/attention/output_kernel"},
+        [SA_MISSING_V] = {NN_ERR_MISSING, "rnn/attention/attn_v"},
+        [SA_FIRST_CELL_NAMES] = {NN_ERR_MISSING, "rnn/attention/input_kernel"},
+    };
+    for (int which = 0; which < SA_CASES; which++) {
+        char message[NN_MESSAGE_SIZE] = "";
+        nn_model *m = NULL;
+        nn_status st = stack_model((stack_case)which, &m, message);
+        CHECK(st == expect[which].want && strstr(message, expect[which].fragment),
+              "stack case %d: status %s, message \"%s\", expected %s and \"%s\"", which, nn_status_text(st), message,
+              nn_status_text(expect[which].want), expect[which].fragment);
+        if (st == NN_OK) { /* it runs: finite logits, one-hot and vector steps, past the window */
+            nn_rnn *r = NULL;
+            nn_status made = nn_rnn_new(m, &r, message);
+            CHECK_STATUS(made, NN_OK, message);
+            float x[SA_IN] = {0.5f, -1, 0, 0.25f, 1, 0};
+            int finite = 0;
+            for (int t = 0; r && t < 2 * SA_L + 2; t++) {
+                const float *logits = t % 2 ? nn_rnn_step(r, x) : nn_rnn_step_class(r, t % SA_IN);
+                for (int o = 0; o < SA_CLASSES; o++)
+                    finite += isfinite(logits[o]) != 0;
+            }
+            CHECK(finite == (2 * SA_L + 2) * SA_CLASSES, "stack case %d: %d finite logits", which, finite);
+            nn_rnn_free(r);
+        }
+        nn_model_free(m);
+    }
+}
+
 int main(void)
 {
     fill((float *)&written, sizeof written / sizeof(float));
@@ -1066,6 +1271,8 @@ int main(void)
     test_model_load_paths(dir);
     test_writer_save(dir);
     test_writer_arguments();
+    test_input_projection();
+    test_stack_attention();
     nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS); /* before a sanitizer may stop the run */
     test_null_empty_input();
 
