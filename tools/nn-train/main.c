@@ -15,6 +15,7 @@ void nn_train_usage(FILE *to)
           "       nn-train baseline --data FILE.nnd [--order N] [--json]\n"
           "       nn-train generate --model FILE.nnm --out FILE.mid [--steps N] [--temperature T] [--seed N]\n"
           "                         [--primer FILE.mid] [--qpm Q] [--chords \"C G Am F\"]\n"
+          "       nn-train import DIR --out FILE.nnm [--config NAME] [--attn-length N] [--f16] [--magenta-js]\n"
           "\n"
           "Runs Magenta's data pipeline for one encoding on a MIDI file and prints one step per\n"
           "line: the step, the event, its class index, and with --vectors the model's input\n"
@@ -48,7 +49,17 @@ void nn_train_usage(FILE *to)
           "(default 1) until the piece is --steps sixteenths long (default 128, primer included), and\n"
           "writes it at --qpm (default 120; a primer's own tempo wins). Improv: --chords, one per bar,\n"
           "repeated (default \"C G Am F C G F C\"), also played as block chords on channel 2. The same\n"
-          "model, options and seed give the same file.\n",
+          "model, options and seed give the same file.\n"
+          "\n"
+          "import converts a Magenta.js checkpoint folder (weights_manifest.json and its shards:\n"
+          "float32, float16, quantised uint8/uint16/float16) into an event_rnn model file: MusicRNN\n"
+          "(basic_rnn, melody_rnn, drum_kit_rnn, chord_pitches_improv; attention on the first cell\n"
+          "or around the whole stack) or Piano Genie's decoder. The configuration comes from\n"
+          "--config, else the folder's config.json, else the tensors' sizes; --attn-length when the\n"
+          "folder does not say it. --f16 stores the weight matrices as float16. The attention query\n"
+          "keeps its bias, as TensorFlow (which trained the checkpoints) computes it; --magenta-js\n"
+          "drops it, as Magenta.js does. The file is written atomically, and only once the engine\n"
+          "has loaded it.\n",
           to);
 }
 
@@ -65,10 +76,13 @@ int main(int argc, char **argv)
         return command_data(argc - 2, argv + 2);
     if (argc >= 2 && !strcmp(argv[1], "baseline"))
         return command_baseline(argc - 2, argv + 2);
-    if (argc >= 2 && (!strcmp(argv[1], "melody") || !strcmp(argv[1], "drums") || !strcmp(argv[1], "improv")))
+    if (argc >= 2 && (!strcmp(argv[1], "melody") || !strcmp(argv[1], "drums") || !strcmp(argv[1], "improv") ||
+                       !strcmp(argv[1], "performance")))
         return command_train(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "generate"))
         return command_generate(argc - 2, argv + 2);
+    if (argc >= 2 && !strcmp(argv[1], "import"))
+        return command_import(argc - 2, argv + 2);
     if (argc >= 2 && !strcmp(argv[1], "bench"))
         return command_bench(argc - 1, argv + 1);
     nn_train_usage(stderr);

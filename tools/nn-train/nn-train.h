@@ -259,6 +259,8 @@ int command_bench(int argc, char **argv);
 /* ---- Generation (generate.c) --------------------------------------------------------------- */
 
 int command_generate(int argc, char **argv);
+/* `nn-train import`: a Magenta.js checkpoint folder into an event_rnn model file (import.c). */
+int command_import(int argc, char **argv);
 /* The model's input at `position` of an event track of `length` events, as features_of_record
  * builds row `position` (of the same events as classes): melody and improv read `melody`
  * (MUSIC_MELODY_* events), drums read `drums`; improv puts first the chord encoding of

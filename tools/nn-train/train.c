@@ -1,4 +1,5 @@
-/* train.c — `nn-train melody|drums|improv`: train Magenta's Melody, Drums and Improv RNN on a
+/* train.c — `nn-train melody|drums|improv|performance`: train Magenta's Melody, Drums, Improv
+ * and Performance RNN (its unconditioned configurations: the datasets hold no control signals) on a
  * dataset from `nn-train data`, with Magenta's configurations as presets. Per epoch: evaluation,
  * the CSV log and the loss curve, the best model so far (early stopping), a checkpoint. Ctrl-C
  * saves a checkpoint; --resume continues a run exactly where it stopped.
@@ -16,7 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-/* ---- Presets: the default_configs of melody_rnn_model, drums_rnn_model, improv_rnn_model ---- */
+/* ---- Presets: the default_configs of melody_rnn_model, drums_rnn_model, improv_rnn_model,
+ * performance_model ---- */
 
 typedef struct preset {
     const char *name, *command;
@@ -34,12 +36,29 @@ static const preset PRESETS[] = {
     {"basic_improv", "improv", 2, {64, 64}, 0, 0.5f, 5, 0.001f, 128},
     {"attention_improv", "improv", 3, {128, 128, 128}, 40, 0.5f, 3, 0.001f, 128},
     {"chord_pitches_improv", "improv", 3, {256, 256, 256}, 0, 0.5f, 3, 0.001f, 128},
+    {"performance", "performance", 3, {512, 512, 512}, 0, 1.0f, 3, 0.001f, 64},
+    {"performance_with_dynamics", "performance", 3, {512, 512, 512}, 0, 1.0f, 3, 0.001f, 64},
 };
+
+/* Model files hold strings of at most NN_HPARAM_STRING_MAX (23) characters, and some of Magenta's
+ * configuration names are longer ("performance_with_dynamics"): files store the name cut to that
+ * length, and names are compared on it. */
+static bool same_config(const char *a, const char *b)
+{
+    return !strncmp(a, b, NN_HPARAM_STRING_MAX);
+}
+
+static void set_name(nn_writer *w, const char *key, const char *value)
+{
+    char cut[NN_HPARAM_STRING_MAX + 1];
+    snprintf(cut, sizeof cut, "%s", value);
+    nn_writer_set_string(w, key, cut);
+}
 
 static const preset *preset_find(const char *name)
 {
     for (size_t i = 0; i < sizeof PRESETS / sizeof *PRESETS; i++)
-        if (!strcmp(PRESETS[i].name, name))
+        if (same_config(PRESETS[i].name, name))
             return &PRESETS[i];
     return NULL;
 }
@@ -67,12 +86,13 @@ typedef struct options {
 
 static void usage_train(FILE *to)
 {
-    fputs("usage: nn-train melody|drums|improv --data FILE.nnd --out MODEL [options]\n"
-          "       nn-train melody|drums|improv --resume CHECKPOINT --data FILE.nnd --out MODEL\n"
+    fputs("usage: nn-train melody|drums|improv|performance --data FILE.nnd --out MODEL [options]\n"
+          "       nn-train melody|drums|improv|performance --resume CHECKPOINT --data FILE.nnd --out MODEL\n"
           "\n"
           "  --config NAME        Magenta's configuration (default: the dataset's encoding):\n"
           "                       melody: basic_rnn mono_rnn lookback_rnn attention_rnn; drums: drum_kit;\n"
-          "                       improv: basic_improv attention_improv chord_pitches_improv\n"
+          "                       improv: basic_improv attention_improv chord_pitches_improv;\n"
+          "                       performance: performance performance_with_dynamics\n"
           "  --layers 128,128     LSTM units per layer          --attn-length N   attention window (0: none)\n"
           "  --keep-prob P        dropout keep probability      --forget-bias B   (1.0)\n"
           "  --batch N            sequences per step            --learning-rate R\n"
@@ -254,7 +274,7 @@ static int apply_preset(options *o, const char *encoding_name)
         fprintf(stderr, "nn-train %s: '%s' is a configuration of nn-train %s\n", o->command, name, p->command);
         return 2;
     }
-    if (strcmp(name, encoding_name)) {
+    if (!same_config(name, encoding_name)) {
         fprintf(stderr, "nn-train %s: %s holds '%s' data; configuration '%s' needs a dataset made with "
                         "`nn-train data --encoding %s`\n", o->command, o->data, encoding_name, name, name);
         return 2;
@@ -354,8 +374,8 @@ static int save_checkpoint(const options *o, trainer *t, const run_state *s, con
         return snprintf(why, WHY_SIZE, "out of memory"), -1;
     char name[NN_TENSOR_NAME_MAX + 1];
     nn_writer_set_string(w, "command", o->command);
-    nn_writer_set_string(w, "config", o->config);
-    nn_writer_set_string(w, "encoding", encoding_name);
+    set_name(w, "config", o->config);
+    set_name(w, "encoding", encoding_name);
     SETUP_FIELDS(WRITE_FIELD, o)
     STATE_FIELDS(WRITE_FIELD, s)
     for (int l = 0; l < o->model.layers; l++) {
@@ -496,7 +516,7 @@ static int save_model(const options *o, const nn_train_tensor *tensors, int coun
     nn_writer_set_float(w, "forget_bias", o->model.forget_bias);
     if (o->model.attn_length > 0)
         nn_writer_set_int(w, "attn_length", o->model.attn_length);
-    nn_writer_set_string(w, "encoding", encoding_name);
+    set_name(w, "encoding", encoding_name);
     nn_writer_set_int(w, "train_steps", step);
     if (eval && eval->steps > 0) {
         nn_writer_set_float(w, "eval_loss", eval->loss_sum / (double)eval->steps);

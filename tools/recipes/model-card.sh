@@ -2,10 +2,13 @@
 # Writes a starter model's card (Markdown, to stdout) from what its recipe left behind: the data
 # summary, the n-gram baseline (JSON), the training log (MODEL.csv) and the model file itself.
 #   tools/recipes/model-card.sh CONFIG DATASET MODEL SECONDS "RECIPE OPTIONS"
+# BUILD (default build/release) is the build folder with nn-info; THREADS (default 2) the training
+# threads the card reports.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 config=$1 dataset=$2 model=$3 seconds=$4 options=$5
-build=build/release
+build=${BUILD:-build/release}
+threads=${THREADS:-2}
 info=$("$build/tools/nn-info" "$model")
 data=$(cat "data/datasets/$config.data.txt")
 baseline=data/datasets/$config.baseline.json
@@ -54,7 +57,7 @@ $data
 
 Magenta's \`$config\` configuration (layer sizes, dropout, clipping, learning rate, batch) with the
 recipe's options \`$options\`; $epochs evaluations; the model kept is the one of the best
-evaluation (epoch $m_epoch, step $m_step). Time on this machine ($cpu, $(nproc) cores, 2 threads):
+evaluation (epoch $m_epoch, step $m_step). Time on this machine ($cpu, $(nproc) cores, $threads thread(s)):
 $seconds s. Log: \`presets/$config.nnm.csv\`; curve: \`presets/$config.nnm.svg\`.
 
 ## Evaluation (the evaluation split, nats per predicted step)
