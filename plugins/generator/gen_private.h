@@ -1,5 +1,5 @@
 /* gen_private.h — inside the generators' core: the generator's state, and the interface behind
- * which each model family (melody.c, drums.c, improv.c) keeps what is its own: which
+ * which each model family (melody.c, drums.c, improv.c, performance.c) keeps what is its own: which
  * configurations it runs, its encoder, how it reads the player's notes into its events, how a
  * class becomes an event and how an event becomes notes.
  *
@@ -22,10 +22,14 @@ enum {
     GEN_SLIDE = 2048,           /* dropped when it is full: a multiple of 128, so the binary step
                                    counters (at most 7 bits) and the lookbacks stay exact */
     GEN_MAX_STEPS_PER_RUN = 4,  /* model steps one gen_run may compute */
+    GEN_LAYERS_PER_SECOND = 1500, /* Performance RNN: LSTM layers granted per second of audio
+                                   (one per 0.67 ms: 3 x 512 f16 takes ~0.13 ms a layer) */
+    GEN_MAX_LAYERS_PER_RUN = 256, /* and at most this many in one gen_run, however long */
     GEN_STEPS_PER_GRID_STEP = 4, /* model steps the pacing credit grants per grid step: 4x real time */
     GEN_MAX_BAR_STEPS = 256,    /* the longest bar a loop stores, in steps */
-    GEN_MAX_SOUNDING = 16,      /* notes the core can have sounding at once */
-    GEN_PENDING = 64,           /* MIDI messages kept when the host's output is full */
+    GEN_MAX_SOUNDING = 32,      /* notes the core can have sounding at once (a pianist's chords
+                                   under the sustain pedal, for Performance RNN) */
+    GEN_PENDING = 128,          /* MIDI messages kept when the host's output is full */
 };
 
 /** One step's event of any family: a melody event (MUSIC_MELODY_NO_EVENT, _NOTE_OFF or a pitch
@@ -52,6 +56,8 @@ struct gen_model {
     music_lookback_config lookback; /* drums */
     music_chord_encoding chord_encoding; /* improv */
     int chord_size;               /* improv: floats of the chord half of the input */
+    int perf_bins;                /* performance: velocity bins (0: no dynamics) */
+    unsigned perf_controls;       /* performance: MUSIC_PERF_CONTROL_* of the config */
 };
 
 /* ---- The model's track: one event per grid step ---------------------------------------------- */
@@ -98,6 +104,7 @@ struct gen_progression {
 typedef enum gen_state { GEN_IDLE = 0, GEN_LISTENING = 1, GEN_PLAYING = 2 } gen_state;
 
 typedef struct gen_kind_ops gen_kind_ops;
+typedef struct gen_perf gen_perf; /* Performance RNN's own state (performance.c) */
 
 struct gen {
     gen_kind kind;
@@ -156,7 +163,8 @@ struct gen {
     void *user;
     int playing_note;
 
-    uint64_t model_steps, late_steps;
+    uint64_t model_steps, late_steps, model_layers;
+    gen_perf *perf;       /* Performance RNN: its timeline, model stepping and schedule */
 };
 
 /* ---- What a model family provides -------------------------------------------------------------- */
@@ -177,9 +185,30 @@ struct gen_kind_ops {
     void (*note)(gen *g, int pitch, int velocity, bool on);
     /** Render the event at `frame`: note-offs and note-ons through gen_note_on / gen_release. */
     void (*play)(gen *g, const gen_event *event, uint32_t frame);
+
+    /* A family on a timeline of its own (Performance RNN) sets these; the grid families leave
+     * them NULL. */
+    /** Replaces the grid loop of gen_run: play and compute `frames` from g->frame. */
+    void (*run)(gen *g, uint32_t frames);
+    /** Everything stops (relocation, stop, new mode, new model): notes off, state cleared. */
+    void (*stop)(gen *g);
+    /** After gen_set_position: the transport started, or jumped. */
+    void (*transport)(gen *g, bool started, bool jumped);
+    /** After gen_set_controls (clamped): regenerate's rising edge. */
+    void (*controls)(gen *g, const gen_controls *old, bool regenerate);
+    /** Fill what gen_get_status reports of the family's timeline. */
+    void (*status)(const gen *g, gen_status_info *info);
 };
 
-extern const gen_kind_ops gen_melody_ops, gen_drums_ops, gen_improv_ops;
+extern const gen_kind_ops gen_melody_ops, gen_drums_ops, gen_improv_ops, gen_performance_ops;
+
+/* performance.c: its state, made with the generator (not real-time safe). */
+gen_perf *gen_perf_new(void);
+void gen_perf_free(gen_perf *perf);
+/** The model's input for `event` under the current controls (conditioned configs: density,
+ *  pitch histogram, the disable flag) into model->input; false for an event it cannot encode.
+ *  Exposed for the tests. */
+bool gen_perf_encode(const gen *g, music_perf_event event);
 
 /* melody.c's parts that Improv RNN's melody half shares. */
 bool gen_melody_decode(const gen_model *model, gen_track *track, int label);
@@ -201,12 +230,21 @@ void gen_track_get(const gen *g, int i, gen_event *event);
 int gen_sounding_find(const gen *g, int pitch);
 /** Note-on at `frame` (on the controls' channel and velocity), remembered as sounding. */
 void gen_note_on(gen *g, uint32_t frame, int pitch);
+/** The same at `velocity` (1 .. 127). */
+void gen_note_on_velocity(gen *g, uint32_t frame, int pitch, int velocity);
 /** Note-off of sounding entry `index` at `frame`. */
 void gen_note_off(gen *g, uint32_t frame, int index);
 /** Every sounding note off. */
 void gen_release_all(gen *g, uint32_t frame);
 /** Fold `pitch` by octaves into [low, high) (high - low >= 12). */
 int gen_fold(int pitch, int low, int high);
+/** The transport's position in quarter notes at frame `frame` (the clock extrapolated), and the
+ *  quarters of a bar and of a beat. */
+double gen_q_at(const gen *g, int64_t frame);
+double gen_bar_quarters(const gen *g);
+double gen_beat_quarters(const gen *g);
+/** Seed the model's sampler for a generation starting at absolute step `start`. */
+void gen_seed_generation(gen *g, int64_t start);
 /** The absolute bar of step k and the first step of bar b, on the current grid. */
 int64_t gen_bar_of_step(const gen *g, int64_t k);
 int64_t gen_bar_first_step(const gen *g, int64_t bar);

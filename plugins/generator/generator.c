@@ -1,6 +1,8 @@
 /* generator.c — the generators' core: the clock that follows the host's transport, the pacing
  * of model steps, the modes (free run, loops, continue, answer) and the notes they play. What
- * is particular to Melody, Drums or Improv RNN sits behind gen_kind_ops (gen_private.h).
+ * is particular to Melody, Drums or Improv RNN sits behind gen_kind_ops (gen_private.h);
+ * Performance RNN, on its own 10 ms timeline, replaces the grid loop through the ops' run, stop,
+ * transport, controls and status hooks (performance.c) and shares the clock and the notes.
  *
  * How a step is played. The model keeps a track of one event per grid step (the player's steps
  * while it listens, its own while it generates). At each step's boundary frame the core (1)
@@ -64,6 +66,7 @@ static const gen_kind_ops *ops_of(gen_kind kind)
     case GEN_MELODY: return &gen_melody_ops;
     case GEN_DRUMS: return &gen_drums_ops;
     case GEN_IMPROV: return &gen_improv_ops;
+    case GEN_PERFORMANCE: return &gen_performance_ops;
     }
     return NULL;
 }
@@ -74,6 +77,7 @@ const char *gen_kind_name(gen_kind kind)
     case GEN_MELODY: return "melody";
     case GEN_DRUMS: return "drums";
     case GEN_IMPROV: return "improv";
+    case GEN_PERFORMANCE: return "performance";
     }
     return "unknown";
 }
@@ -81,6 +85,14 @@ const char *gen_kind_name(gen_kind kind)
 int gen_max_steps_per_run(void)
 {
     return GEN_MAX_STEPS_PER_RUN;
+}
+
+int gen_max_layers_per_run(double sample_rate, uint32_t frames)
+{
+    if (!(sample_rate > 0.0))
+        return 1;
+    double grant = ceil((double)frames * GEN_LAYERS_PER_SECOND / sample_rate);
+    return grant + 1 > GEN_MAX_LAYERS_PER_RUN ? GEN_MAX_LAYERS_PER_RUN : (int)grant + 1;
 }
 
 /* ---- Controls ------------------------------------------------------------------------------ */
@@ -132,6 +144,9 @@ static gen_controls clamp_controls(gen_kind kind, const gen_controls *in)
         c.drum_notes[i] = clampi(c.drum_notes[i], 0, 127);
     c.chord_source = clampi(c.chord_source, GEN_CHORDS_HELD, GEN_CHORDS_PROGRESSION);
     c.split_note = clampi(c.split_note, 0, 127);
+    c.notes_per_second = clampd(c.notes_per_second, 0.0, 30.0, 0.0);
+    for (int i = 0; i < 12; i++)
+        c.pitch_classes[i] = (float)clampd(c.pitch_classes[i], 0.0, 1.0, 0.0);
     return c;
 }
 
@@ -175,7 +190,7 @@ nn_status gen_model_load(gen_kind kind, const char *path, gen_model **out, char 
         goto out;
     if (nn_model_kind(m->nn) != NN_KIND_EVENT_RNN) {
         const char *name = nn_kind_name(nn_model_kind(m->nn));
-        st = gen_fail(why, NN_ERR_KIND, "%s: a %s file, not an event_rnn model of Melody, Drums or Improv RNN", path,
+        st = gen_fail(why, NN_ERR_KIND, "%s: a %s file, not an event_rnn model of Melody, Drums, Improv or Performance RNN", path,
                   name ? name : "unknown");
         goto out;
     }
@@ -187,10 +202,10 @@ nn_status gen_model_load(gen_kind kind, const char *path, gen_model **out, char 
     snprintf(m->config, sizeof m->config, "%s", config);
     if (!ops->configure(m, config)) {
         /* whose configuration is it, then? */
-        static const gen_kind kinds[] = {GEN_MELODY, GEN_DRUMS, GEN_IMPROV};
+        static const gen_kind kinds[] = {GEN_MELODY, GEN_DRUMS, GEN_IMPROV, GEN_PERFORMANCE};
         gen_model *probe = calloc(1, sizeof *probe);
         const char *owner = NULL;
-        for (int k = 0; probe && k < 3 && !owner; k++)
+        for (int k = 0; probe && k < 4 && !owner; k++)
             if (kinds[k] != kind && ops_of(kinds[k])->configure(probe, config))
                 owner = gen_kind_name(kinds[k]);
         free(probe);
@@ -246,7 +261,9 @@ nn_status gen_new(gen_kind kind, double sample_rate, gen **out, char *why)
     else
         g->track.notes = calloc(GEN_HISTORY, sizeof *g->track.notes);
     g->loop = calloc((size_t)32 * GEN_MAX_BAR_STEPS, sizeof *g->loop);
-    if (!g->loop || (!g->track.drums && !g->track.notes)) {
+    if (kind == GEN_PERFORMANCE)
+        g->perf = gen_perf_new();
+    if (!g->loop || (!g->track.drums && !g->track.notes) || (kind == GEN_PERFORMANCE && !g->perf)) {
         gen_free(g);
         return gen_fail(why, NN_ERR_MEMORY, "gen_new: out of memory");
     }
@@ -277,6 +294,7 @@ void gen_free(gen *g)
     free(g->track.notes);
     free(g->track.drums);
     free(g->loop);
+    gen_perf_free(g->perf);
     free(g);
 }
 
@@ -324,12 +342,17 @@ void gen_note_off(gen *g, uint32_t frame, int index)
 
 void gen_note_on(gen *g, uint32_t frame, int pitch)
 {
+    gen_note_on_velocity(g, frame, pitch, g->controls.velocity);
+}
+
+void gen_note_on_velocity(gen *g, uint32_t frame, int pitch, int velocity)
+{
     int channel = g->controls.channel - 1, i = gen_sounding_find(g, pitch);
     if (i >= 0)
         gen_note_off(g, frame, i); /* the same note again: off first */
     if (g->sounding_count == GEN_MAX_SOUNDING)
         return;
-    if (!send(g, frame, (uint8_t)(0x90 | channel), (uint8_t)pitch, (uint8_t)g->controls.velocity))
+    if (!send(g, frame, (uint8_t)(0x90 | channel), (uint8_t)pitch, (uint8_t)clampi(velocity, 1, 127)))
         return;
     g->sounding[g->sounding_count++] = (gen_sounding){(uint8_t)channel, (uint8_t)pitch};
     g->playing_note = pitch;
@@ -360,6 +383,21 @@ static double bar_quarters(const gen *g)
 static double q_at(const gen *g, int64_t frame)
 {
     return g->rolling ? g->anchor_q + (double)(frame - g->anchor_frame) * g->qpf : g->anchor_q;
+}
+
+double gen_q_at(const gen *g, int64_t frame)
+{
+    return q_at(g, frame);
+}
+
+double gen_bar_quarters(const gen *g)
+{
+    return bar_quarters(g);
+}
+
+double gen_beat_quarters(const gen *g)
+{
+    return 4.0 / g->beat_unit;
 }
 
 /* The first frame at or after step k's time. */
@@ -516,6 +554,7 @@ static bool advance(gen *g)
         t->primed = true;
         g->run_steps++;
         g->model_steps++;
+        g->model_layers += (uint64_t)nn_rnn_num_layers(m->rnn);
         g->credit -= 1.0;
         return true;
     }
@@ -552,6 +591,11 @@ static void seed_generation(gen *g, int64_t start)
 {
     uint64_t seed = (uint64_t)g->controls.seed + g->regen_count;
     nn_sampler_seed(g->model->sampler, mix64(mix64(seed + 0x9e3779b97f4a7c15ull) ^ (uint64_t)start));
+}
+
+void gen_seed_generation(gen *g, int64_t start)
+{
+    seed_generation(g, start);
 }
 
 /* ---- Generations -------------------------------------------------------------------------------- */
@@ -645,6 +689,8 @@ static void finish_generation(gen *g, int64_t k, uint32_t frame)
 static void reset_play(gen *g, uint32_t frame)
 {
     gen_release_all(g, frame);
+    if (g->ops->stop)
+        g->ops->stop(g);
     g->generating = false;
     g->loop_pass = false;
     g->want_start = -1;
@@ -791,6 +837,13 @@ void gen_run(gen *g, uint32_t frames, gen_emit_fn emit, void *user)
     g->run_steps = 0;
     if (emit)
         flush_pending(g);
+    if (g->ops->run) {
+        g->ops->run(g, frames);
+        g->frame += frames;
+        g->emit = NULL;
+        g->user = NULL;
+        return;
+    }
     /* the credit: GEN_STEPS_PER_GRID_STEP model steps per grid step's frames */
     double step_frames = 1.0 / (g->qpf * g->spq);
     g->credit += frames * (double)GEN_STEPS_PER_GRID_STEP / step_frames;
@@ -847,6 +900,10 @@ gen_model *gen_swap_model(gen *g, gen_model *model)
     g->loop_valid = false;
     if (model)
         nn_rnn_reset(model->rnn);
+    if (g->ops->stop) {
+        g->ops->stop(g); /* a fresh start: free run from the next step, or a new phrase */
+        return old;
+    }
     if (g->controls.mode == GEN_MODE_FREE) {
         g->generating = false;
         g->loop_pass = false;
@@ -875,6 +932,13 @@ void gen_set_controls(gen *g, const gen_controls *controls)
         double q = q_at(g, g->frame);
         g->qpm = c.bpm;
         anchor(g, q);
+    }
+    if (g->ops->controls) { /* a timeline of its own: no grid */
+        if (c.mode != old.mode)
+            restart(g);
+        else
+            g->ops->controls(g, &old, rising);
+        return;
     }
     if (c.steps_per_quarter != old.steps_per_quarter) {
         g->spq = c.steps_per_quarter;
@@ -943,6 +1007,8 @@ void gen_set_position(gen *g, const gen_position *p)
     if (!rolling) {
         if (was_rolling)
             gen_release_all(g, 0);
+        if (was_rolling && g->ops->stop)
+            g->ops->stop(g);
         g->rolling = false;
         g->last_step = INT64_MIN; /* what the player does while stopped is no step's */
         g->anchor_q = jump ? host_q : now_q;
@@ -960,6 +1026,8 @@ void gen_set_position(gen *g, const gen_position *p)
         if (s > g->next_step)
             g->next_step = s;
     }
+    if (g->ops->transport && g->rolling && (jump || !was_rolling))
+        g->ops->transport(g, !was_rolling, jump);
 }
 
 void gen_midi_in(gen *g, const uint8_t *message, uint32_t size)
@@ -1005,4 +1073,7 @@ void gen_get_status(const gen *g, gen_status_info *info)
     } else {
         gen_copy_name(info->chord, sizeof info->chord, g->chord_name);
     }
+    info->model_layers = g->model_layers;
+    if (g->ops->status)
+        g->ops->status(g, info);
 }

@@ -1,5 +1,5 @@
-/* generator.h — the host-agnostic core of the event-RNN generators: Melody RNN, Drums RNN and
- * Improv RNN. The LV2 adapter (plugins/lv2/), nn-jam and the offline tools drive this one core;
+/* generator.h — the host-agnostic core of the event-RNN generators: Melody RNN, Drums RNN,
+ * Improv RNN and Performance RNN. The LV2 adapter (plugins/lv2/), nn-jam and the offline tools drive this one core;
  * every musical decision (what to play, when, for how long) is made here.
  *
  * Copyright 2026 The magenta-lv2 authors. GPL-3.0-or-later.
@@ -34,6 +34,15 @@
  * so no call of gen_run does more than gen_max_steps_per_run() model steps, whatever its length.
  * The core adds no audio latency (it plays on the grid, ahead of time).
  *
+ * Performance RNN (GEN_PERFORMANCE) plays on an absolute grid of 10 ms steps instead (100 per
+ * second, counted from the transport's position 0 at its tempo when it starts or moves; a tempo
+ * change does not move it): each model step is one event (a note-on, a note-off, a velocity or
+ * a time shift), events are drawn up to half a second ahead and every note starts and ends on
+ * the first frame at or after its step. A model step of a large model (3 x 512) is spread over
+ * several calls, layer by layer: one call computes at most gen_max_layers_per_run(rate, frames)
+ * LSTM layers (about one per 0.67 ms of audio), so a callback's work stays a fixed share of its
+ * period. Notes last at most 5 s (Magenta's max_note_duration).
+ *
  * Determinism: the random draws of a generation are seeded from (seed, the absolute step where
  * that generation starts), so the same session, seed and transport give the same notes whatever
  * the block sizes (offline export, freewheeling).
@@ -55,9 +64,12 @@ typedef enum gen_kind {
     GEN_MELODY = 0, /**< basic_rnn, mono_rnn, lookback_rnn, attention_rnn */
     GEN_DRUMS = 1,  /**< drum_kit */
     GEN_IMPROV = 2, /**< basic_improv, attention_improv, chord_pitches_improv */
+    GEN_PERFORMANCE = 3, /**< performance, performance_with_dynamics, and the conditioned
+                              density_conditioned_, pitch_conditioned_, multiconditioned_ and
+                              optional_multiconditioned_performance_with_dynamics */
 } gen_kind;
 
-/** "melody", "drums", "improv". */
+/** "melody", "drums", "improv", "performance". */
 const char *gen_kind_name(gen_kind kind);
 
 /** What the generator does with the notes it hears on its MIDI input. */
@@ -71,7 +83,8 @@ typedef enum gen_mode {
     GEN_MODE_ANSWER = 1,
     /** The model plays on its own while the transport rolls and ignores note input (Improv RNN
      *  still takes its chords from the input). With loop_bars > 0 it generates loop_bars bars
-     *  once and repeats them (aligned to bar numbers) until regenerated. */
+     *  once and repeats them (aligned to bar numbers) until regenerated (not Performance RNN,
+     *  which plays on). */
     GEN_MODE_FREE = 2,
 } gen_mode;
 
@@ -108,6 +121,14 @@ typedef struct gen_controls {
     int chord_source;       /**< improv: gen_chord_source, default GEN_CHORDS_HELD */
     int split_note;         /**< improv: input notes below it are chords, from it up melody
                                  (continue / answer); 0 .. 127, default 60 */
+    double notes_per_second; /**< performance, density-conditioned configs: the note density
+                                 asked for, 0 .. 30; 0 (default) = the model's choice: Magenta's
+                                 disable-conditioning input where the config has one (when the
+                                 pitch classes are the model's choice too), else Magenta's
+                                 default density, 15 */
+    float pitch_classes[12]; /**< performance, pitch-conditioned configs: the weight of C .. B,
+                                 0 .. 1 each (normalised by the model's encoder); all 0 (default)
+                                 = the model's choice, as notes_per_second (else uniform) */
 } gen_controls;
 
 /** The defaults above, for `kind` (drums: channel 10). */
@@ -192,22 +213,30 @@ void gen_run(gen *g, uint32_t frames, gen_emit_fn emit, void *user);
 /** Release every sounding note now (deactivate, all notes off). Real-time safe. */
 void gen_panic(gen *g, gen_emit_fn emit, void *user);
 
-/** The bound on model steps in one gen_run call. */
+/** The bound on model steps in one gen_run call (Melody, Drums, Improv RNN). */
 int gen_max_steps_per_run(void);
+/** Performance RNN: the bound on LSTM layers computed in one gen_run call of `frames` frames at
+ *  `sample_rate`: one layer per 0.67 ms of audio (rounded up) plus one carried over, at most
+ *  256. At 48 kHz: 3 for 64 frames, 129 for 4096. */
+int gen_max_layers_per_run(double sample_rate, uint32_t frames);
 
 /** What the core is doing, for displays (nn-jam) and tests. */
 typedef struct gen_status_info {
     bool rolling;
     double bar, bar_beat, bpm;
-    int64_t step;          /**< the current absolute grid step */
+    int64_t step;          /**< the current absolute grid step (Performance RNN: 10 ms step) */
     int64_t decided_step;  /**< the last step whose event is known (drawn, or heard from the
                                 player); past `step` by the lookahead. Improv RNN on held chords
                                 decides each step at its boundary: never past `step` */
     int playing_note;      /**< the last note started by the model, -1 none */
     int mode_state;        /**< 0 idle, 1 listening, 2 playing */
     uint64_t model_steps;  /**< model steps computed since gen_new */
-    uint64_t late_steps;   /**< steps that were not ready when due (played as rests); 0 normally */
+    uint64_t late_steps;   /**< steps that were not ready when due (played as rests; Performance
+                                RNN: steps whose events were not all drawn in time, played late);
+                                0 normally */
     char chord[24];        /**< improv: the chord in force */
+    uint64_t model_layers; /**< LSTM layers computed since gen_new (Performance RNN counts its
+                                steps layer by layer; the others a step's layers at once) */
 } gen_status_info;
 void gen_get_status(const gen *g, gen_status_info *info);
 
