@@ -291,8 +291,16 @@ static void check_bundle(const LilvPlugin *plugin, const char *plugin_uri)
     if (d)
         closedir(d);
     CHECK(d != NULL, "cannot list %s", dir ? dir : "(no bundle path)");
-    CHECK(models >= 1 && manifest && presets, "%s: %d model files, manifest %d, presets %d", dir, models, manifest,
-          presets);
+    CHECK(manifest && presets, "%s: manifest %d, presets %d", dir, manifest, presets);
+    /* A bundle without a model (Performance RNN and Piano Genie until the project ships one) must
+     * say in its description that the plugin is silent until a model is set. */
+    LilvNode *comment_p = uri(RDFS "comment");
+    LilvNodes *comments = lilv_plugin_get_value(plugin, comment_p);
+    const char *comment = comments && lilv_nodes_size(comments) ? lilv_node_as_string(lilv_nodes_get_first(comments)) : "";
+    CHECK(models >= 1 || strstr(comment, "silent until a model is set"),
+          "%s: no model file, and the plugin's rdfs:comment does not say it is silent until a model is set", dir);
+    lilv_nodes_free(comments);
+    lilv_node_free(comment_p);
     lilv_free(dir);
 
     /* Presets: at least three, each labelled, each port value a port of the plugin inside its

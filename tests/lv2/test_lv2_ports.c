@@ -1,6 +1,7 @@
 /* test_lv2_ports.c — the adapter's port tables (lv2:index -> the setting it feeds) against the
- * Turtle each bundle ships: for every plugin, index by index, the symbol the adapter expects is
- * the symbol the host sees. The adapter is compiled into this test (its tables are static).
+ * Turtle each bundle ships: for every generator plugin (Performance RNN once the core has it),
+ * index by index, the symbol the adapter expects is the symbol the host sees. The adapter is
+ * compiled into this test (its tables are static); test_lv2_genie_ports does Piano Genie's.
  *
  * Usage: test_lv2_ports   (LV2_PATH set to the build's lv2 folder)
  * Copyright 2026 The magenta-lv2 authors. GPL-3.0-or-later.
@@ -19,7 +20,8 @@ static const char *const symbols[PORT_COUNT] = {
     "control", "midi_out", "notify", "temperature", "steps_per_quarter", "mode", "length_bars", "loop_bars",
     "pitch_low", "pitch_high", "transpose", "velocity", "channel", "seed", "regenerate", "bpm", "kick_note",
     "snare_note", "closed_hihat_note", "open_hihat_note", "low_tom_note", "mid_tom_note", "high_tom_note",
-    "crash_note", "ride_note", "chord_source", "split_note",
+    "crash_note", "ride_note", "chord_source", "split_note", "notes_per_second", "pc_c", "pc_cs", "pc_d", "pc_ds",
+    "pc_e", "pc_f", "pc_fs", "pc_g", "pc_gs", "pc_a", "pc_as", "pc_b",
 };
 
 int main(void)
@@ -27,12 +29,14 @@ int main(void)
     LilvWorld *world = lilv_world_new();
     lilv_world_load_all(world);
     const struct {
-        gen_kind kind;
+        int kind;
         const char *uri;
     } plugins[] = {{GEN_MELODY, "http://magenta-lv2.org/plugins/melody_rnn"},
                    {GEN_DRUMS, "http://magenta-lv2.org/plugins/drums_rnn"},
-                   {GEN_IMPROV, "http://magenta-lv2.org/plugins/improv_rnn"}};
-    for (int k = 0; k < 3; k++) {
+                   {GEN_IMPROV, "http://magenta-lv2.org/plugins/improv_rnn"},
+                   {3 /* GEN_PERFORMANCE */, "http://magenta-lv2.org/plugins/performance_rnn"}};
+    int count_plugins = ADAPTER_HAS_PERFORMANCE ? 4 : 3;
+    for (int k = 0; k < count_plugins; k++) {
         snprintf(context, sizeof context, "%s", plugins[k].uri);
         LilvNode *uri = lilv_new_uri(world, plugins[k].uri);
         const LilvPlugin *plugin = lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), uri);

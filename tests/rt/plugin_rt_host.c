@@ -167,6 +167,7 @@ typedef struct session {
     int control, midi_out, notify;
     LV2_URID model_urid, progression_urid;
     bool improv;
+    bool no_transport; /* Piano Genie: plays its buttons whether the transport rolls or not */
     /* The models set by patch:Set: the valid ones, then the bad ones (MODEL_MISSING, MODEL_DAMAGED). */
     char models[MODEL_COUNT][PATH_MAX];
     int model_turn;
@@ -225,10 +226,12 @@ static void fail(session *s, const char *format, ...)
 
 static const char *default_model(const char *short_name)
 {
-    return !strcmp(short_name, "melody_rnn")   ? "attention_rnn.nnm"
-           : !strcmp(short_name, "drums_rnn")  ? "drum_kit.nnm"
-           : !strcmp(short_name, "improv_rnn") ? "chord_pitches_improv.nnm"
-                                               : NULL;
+    return !strcmp(short_name, "melody_rnn")        ? "attention_rnn.nnm"
+           : !strcmp(short_name, "drums_rnn")       ? "drum_kit.nnm"
+           : !strcmp(short_name, "improv_rnn")      ? "chord_pitches_improv.nnm"
+           : !strcmp(short_name, "performance_rnn") ? "performance_with_dynamics.nnm"
+           : !strcmp(short_name, "piano_genie")     ? "piano_genie.nnm"
+                                                    : NULL;
 }
 
 static const char *short_name_of(const char *uri)
@@ -262,6 +265,14 @@ static bool prepare_models(session *s, const char *dir, char *why)
             (strncmp(s->models[MODEL_SMALL], dir, strlen(dir)) == 0 &&
              !lv2host_write_model(s->models[MODEL_SMALL], &small, 8, 0.1f, why)))
             return false;
+        /* A bundle that ships no model yet (Performance RNN, Piano Genie): a default of its
+         * shape (two layers of 96) written here stands in for it. */
+        if (access(s->models[MODEL_DEFAULT], R_OK) != 0) {
+            small.units[0] = small.units[1] = 96;
+            if (snprintf(s->models[MODEL_DEFAULT], PATH_MAX, "%s/%s-default.nnm", dir, s->short_name) >= PATH_MAX ||
+                !lv2host_write_model(s->models[MODEL_DEFAULT], &small, 6, 0.1f, why))
+                return false;
+        }
     }
     FILE *f = fopen(s->models[MODEL_DAMAGED], "wb");
     if (!f || fputs("\x89NNM\r\n\x1a\nnot a model at all, only its magic", f) < 0 || fclose(f) != 0) {
@@ -359,7 +370,9 @@ static int plan_block(session *s, uint32_t frames, action *actions)
             s->held[i--] = s->held[--s->held_count];
         }
     if (s->held_count < MAX_HELD && rng_chance(r, 0.05)) {
-        int pitch = rng_int(r, 40, 84);
+        /* Piano Genie: mostly its buttons (60 .. 67 unless a control moved them), now and then
+         * another note, which it must ignore. */
+        int pitch = s->no_transport ? rng_int(r, 58, 69) : rng_int(r, 40, 84);
         bool held = false;
         for (int i = 0; i < s->held_count; i++)
             held = held || s->held[i].pitch == pitch;
@@ -522,7 +535,7 @@ static void check_outputs(session *s, uint32_t frames, uint32_t stop_frame)
         if (s->notes.stray_offs > stray_offs)
             fail(s, "callback %ld frame %lld: note-off of note %d channel %d, which is not sounding", s->callbacks,
                  (long long)ev->time.frames, msg[1], (msg[0] & 15) + 1);
-        if (on && s->host_stopped && ev->time.frames >= (int64_t)stop_frame) {
+        if (on && s->host_stopped && !s->no_transport && ev->time.frames >= (int64_t)stop_frame) {
             s->ons_while_stopped++;
             fail(s, "callback %ld frame %lld: note-on of note %d while the transport is stopped", s->callbacks,
                  (long long)ev->time.frames, msg[1]);
@@ -553,7 +566,7 @@ static void check_outputs(session *s, uint32_t frames, uint32_t stop_frame)
             s->notified_progressions++;
         }
     }
-    if (s->host_stopped && lv2host_notes_sounding(&s->notes) > 0)
+    if (s->host_stopped && !s->no_transport && lv2host_notes_sounding(&s->notes) > 0)
         fail(s, "callback %ld: %d notes still sound after the transport stopped", s->callbacks,
              lv2host_notes_sounding(&s->notes));
 }
@@ -986,6 +999,7 @@ static bool run_rate(const options *opt, lv2host_world *world, double rate, int 
     s->world = world;
     s->short_name = short_name_of(opt->uri);
     s->improv = !strcmp(s->short_name, "improv_rnn");
+    s->no_transport = !strcmp(s->short_name, "piano_genie");
     s->model_urid = lv2host_map(world, MODEL_URI);
     s->progression_urid = lv2host_map(world, PROGRESSION_URI);
     s->smallest = UINT32_MAX;

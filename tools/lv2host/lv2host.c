@@ -1079,6 +1079,8 @@ static const struct {
     {"melody_rnn", {"attention_rnn", 74, 40, 2, {128, 128}, 40}},
     {"drums_rnn", {"drum_kit", 518, 512, 3, {256, 256, 256}, 32}},
     {"improv_rnn", {"chord_pitches_improv", 75, 38, 3, {256, 256, 256}, 0}},
+    {"performance_rnn", {"performance_with_dynamics", 388, 388, 3, {512, 512, 512}, 0}},
+    {"piano_genie", {"piano_genie", 123, 88, 2, {128, 128}, 0, 128}},
 };
 
 const lv2host_model_shape *lv2host_largest_model(const char *plugin)
@@ -1136,10 +1138,20 @@ bool lv2host_write_model(const char *path, const lv2host_model_shape *shape, uin
         m.status = nn_writer_set_float(m.w, "forget_bias", 1.0);
     if (m.status == NN_OK && shape->attn_length > 0)
         m.status = nn_writer_set_int(m.w, "attn_length", shape->attn_length);
-    if (m.status == NN_OK)
-        m.status = nn_writer_set_string(m.w, "encoding", shape->encoding);
+    if (m.status == NN_OK) {
+        /* A model file's strings hold NN_HPARAM_STRING_MAX characters: longer configuration
+         * names (performance_with_dynamics) are cut there, as nn-train and the importer write them. */
+        char encoding[NN_HPARAM_STRING_MAX + 1];
+        snprintf(encoding, sizeof encoding, "%s", shape->encoding);
+        m.status = nn_writer_set_string(m.w, "encoding", encoding);
+    }
     char name[NN_TENSOR_NAME_MAX + 1];
     int in = shape->input_size, u0 = shape->units[0];
+    if (shape->projection > 0) { /* the first cell reads x · input/kernel + input/bias, of its width */
+        add_tensor(&m, "input/kernel", in, u0);
+        add_tensor(&m, "input/bias", u0, 0);
+        in = u0;
+    }
     if (shape->attn_length > 0) {
         add_tensor(&m, "rnn/cell_0/attention/input_kernel", in + u0, in);
         add_tensor(&m, "rnn/cell_0/attention/input_bias", in, 0);

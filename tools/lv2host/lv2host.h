@@ -233,12 +233,15 @@ typedef struct lv2host_model_shape {
     int input_size, num_classes, num_layers;
     int units[8];
     int attn_length;      /**< 0: no attention */
+    int projection;       /**< 0: none; else an input projection input/kernel [input_size, units[0]]
+                               (Piano Genie's decoder), whatever units[0] is */
 } lv2host_model_shape;
 
 /** The largest Magenta configuration of a plugin's model ("melody_rnn", "drums_rnn",
- *  "improv_rnn"; from magenta/models/<model>/<model>_model.py): melody attention_rnn 2x128
- *  attention 40, drums drum_kit 3x256 attention 32, improv chord_pitches_improv 3x256. NULL
- *  for another name. */
+ *  "improv_rnn", "performance_rnn", "piano_genie"; from magenta/models/<model>/<model>_model.py
+ *  and Piano Genie's decoder): melody attention_rnn 2x128 attention 40, drums drum_kit 3x256
+ *  attention 32, improv chord_pitches_improv 3x256, performance_with_dynamics 3x512 (388 events),
+ *  Piano Genie input 123, projection 128, 2x128, 88 keys. NULL for another name. */
 const lv2host_model_shape *lv2host_largest_model(const char *plugin);
 
 /** Write an event_rnn model file of `shape` with random weights (uniform in +-scale, seeded),
