@@ -321,12 +321,8 @@ static void run(LV2_Handle instance, uint32_t frames)
     uint32_t done = 0;
     const LV2_Atom_Sequence *in = a->ports[PORT_CONTROL];
     if (in && in->atom.size >= sizeof(LV2_Atom_Sequence_Body)) {
-        /* Beat-stamped sequences (no host sends them to a plugin without atom:beatTime
-         * support) would be misread as frames; their events are taken at the block's start. */
-        bool frame_stamps = in->body.unit == 0 || in->body.unit == a->base.uris.atom_frame_time;
         LV2_ATOM_SEQUENCE_FOREACH (in, ev) {
-            int64_t t = frame_stamps ? ev->time.frames : 0;
-            uint32_t at = t <= (int64_t)done ? done : t >= (int64_t)frames ? frames : (uint32_t)t;
+            uint32_t at = lv2p_event_frame(&a->base, in, ev, done, frames);
             advance(a, done, at);
             done = at;
             read_event(a, ev);

@@ -141,10 +141,8 @@ static void run(LV2_Handle instance, uint32_t frames)
     uint32_t done = 0;
     const LV2_Atom_Sequence *in = a->ports[GENIE_PORT_CONTROL];
     if (in && in->atom.size >= sizeof(LV2_Atom_Sequence_Body)) {
-        bool frame_stamps = in->body.unit == 0 || in->body.unit == a->base.uris.atom_frame_time;
         LV2_ATOM_SEQUENCE_FOREACH (in, ev) {
-            int64_t t = frame_stamps ? ev->time.frames : 0;
-            uint32_t at = t <= (int64_t)done ? done : t >= (int64_t)frames ? frames : (uint32_t)t;
+            uint32_t at = lv2p_event_frame(&a->base, in, ev, done, frames);
             if (at == frames && frames > 0)
                 at = frames - 1; /* an event stamped past the block plays on its last frame */
             if (at > done)

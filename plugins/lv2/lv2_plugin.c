@@ -81,6 +81,7 @@ static void map_uris(lv2p *p)
     u->atom_float = m(h, LV2_ATOM__Float);
     u->atom_double = m(h, LV2_ATOM__Double);
     u->atom_frame_time = m(h, LV2_ATOM__frameTime);
+    u->atom_beat_time = m(h, LV2_ATOM__beatTime);
     u->midi_event = m(h, LV2_MIDI__MidiEvent);
     u->patch_set = m(h, LV2_PATCH__Set);
     u->patch_get = m(h, LV2_PATCH__Get);
@@ -578,4 +579,11 @@ void lv2p_cleanup(lv2p *p)
             free(p->retired[i].object);
     p->retired_count = 0;
     free_handoff(p, atomic_exchange(&p->restored, NULL));
+}
+
+uint32_t lv2p_event_frame(const lv2p *p, const LV2_Atom_Sequence *in, const LV2_Atom_Event *ev, uint32_t done,
+                          uint32_t frames)
+{
+    int64_t t = in->body.unit == p->uris.atom_beat_time ? 0 : ev->time.frames;
+    return t <= (int64_t)done ? done : t >= (int64_t)frames ? frames : (uint32_t)t;
 }

@@ -115,7 +115,7 @@ typedef struct lv2p_handoff {
 
 typedef struct lv2p_uris {
     LV2_URID atom_path, atom_string, atom_urid, atom_int, atom_long, atom_float, atom_double;
-    LV2_URID atom_frame_time;
+    LV2_URID atom_frame_time, atom_beat_time;
     LV2_URID midi_event;
     LV2_URID patch_set, patch_get, patch_property, patch_value;
     LV2_URID time_position, time_bar, time_bar_beat, time_beats_per_bar, time_beat_unit, time_beats_per_minute,
@@ -170,6 +170,12 @@ void lv2p_cleanup(lv2p *p);
 void lv2p_run_begin(lv2p *p, uint32_t frames, void *midi_port, void *notify_port);
 /** A patch:Set or patch:Get of one of the parameters; false if the object is neither. */
 bool lv2p_read_patch(lv2p *p, const LV2_Atom_Object *object);
+/** The frame of an input event, clamped into [done, frames]. Event times are frames unless the
+ *  sequence says atom:beatTime (then the block's start: no host sends beats to a plugin without
+ *  atom:beatTime support). Any other unit counts as frames: jalv 1.6 leaves the field as
+ *  malloc left it. */
+uint32_t lv2p_event_frame(const lv2p *p, const LV2_Atom_Sequence *in, const LV2_Atom_Event *ev, uint32_t done,
+                          uint32_t frames);
 /** One MIDI message at `frame` of the block (clamped into it, in time order); false if the
  *  output is full. */
 bool lv2p_midi(lv2p *p, uint32_t frame, const uint8_t *bytes, uint32_t size);
