@@ -352,12 +352,9 @@ int main(int argc, char **argv)
     int status = 1;
     if (!wait_port(h->player, to, wait_seconds) || !wait_port(h->player, from, wait_seconds))
         goto done;
-    if (jack_connect(h->player, jack_port_name(h->out), to) ||
-        jack_connect(h->capture, from, jack_port_name(h->in))) {
-        fprintf(stderr, "jack_client: cannot connect %s -> %s or %s -> %s\n", jack_port_name(h->out), to,
-                from, jack_port_name(h->in));
-        goto done;
-    }
+    /* Stopped and located before the capture is connected: until a host sends a position, a
+     * generator runs on its own clock (Performance RNN's first notes come 30 ms after it starts),
+     * so what it played then, and the note-offs when it hears the stop, stay out of the capture. */
     jack_transport_stop(h->player);
     jack_transport_locate(h->player, 0);
     if (!wait_for(is_located, h, 5)) {
@@ -365,6 +362,13 @@ int main(int argc, char **argv)
         goto done;
     }
     sleep_ms(200); /* a few stopped cycles: the plugin hears the stopped position first */
+    if (jack_connect(h->player, jack_port_name(h->out), to) ||
+        jack_connect(h->capture, from, jack_port_name(h->in))) {
+        fprintf(stderr, "jack_client: cannot connect %s -> %s or %s -> %s\n", jack_port_name(h->out), to,
+                from, jack_port_name(h->in));
+        goto done;
+    }
+    sleep_ms(200); /* connected over a few stopped cycles before the start */
     jack_transport_start(h->player);
     /* Wall-clock limits only guard against a stalled server; the run itself counts frames. */
     if (!wait_for(rolled_enough, h, seconds_to_roll * 2 + 10)) {

@@ -1,15 +1,19 @@
-/* nn-plugin-bench — time per callback of each generator plugin, as a share of the period.
+/* nn-plugin-bench — time per callback of each plugin, as a share of the period.
  *
  * Copyright 2026 The magenta-lv2 authors. GPL-3.0-or-later.
  *
  *   nn-plugin-bench [--quick | --long | --seconds S] [--plugin NAME]... [--fifo] [--lv2-path PATH]
  *
- * For Melody, Drums and Improv RNN at 48 kHz, in blocks of 64 and 256 frames, with (a) the
- * starter model of the bundle and (b) the largest Magenta configuration of the model with random
- * weights (written here with nn_writer, f16 kernels as nn-train exports them, and set by
- * patch:Set as a host would): every callback's wall time (lv2host_run: worker responses, run,
- * end_run) while the transport rolls at 120 bpm and the plugin free-runs (Improv RNN over the
- * progression C Am F G7), over 20 s of audio (--quick: 1 s, --long: 120 s). Prints a markdown
+ * For Melody, Drums, Improv and Performance RNN and Piano Genie at 48 kHz, in blocks of 64 and
+ * 256 frames, with (a) the starter model of the bundle (skipped, and said, when the bundle has
+ * none) and (b) the largest Magenta configuration of the model with random weights (written here
+ * with nn_writer, f16 kernels as nn-train exports them, and set by patch:Set as a host would;
+ * Performance RNN: performance_with_dynamics 3 x 512; Piano Genie: the demo decoder): every
+ * callback's wall time (lv2host_run: worker responses, run, end_run) while the transport rolls
+ * at 120 bpm and the generators free-run (Improv RNN over the progression C Am F G7; Performance
+ * RNN spreads each model step over calls, layer by layer), and while Piano Genie's buttons are
+ * pressed 8 times a second (each press is decoded inside its callback, so those callbacks are the
+ * worst), over 20 s of audio (--quick: 1 s, --long: 120 s). Prints a markdown
  * table of the median, the 99th percentile and the maximum as a percentage of the period
  * (64 / 48000 s, 256 / 48000 s), with the largest CPU time of a callback beside (a busy machine
  * preempts the thread: wall time includes that, CPU time does not; --fifo runs the callbacks under
@@ -36,9 +40,17 @@
 
 enum { RATE = 48000 };
 
-static const char *const plugin_names[] = {"melody_rnn", "drums_rnn", "improv_rnn"};
-static const char *const starter_models[] = {"attention_rnn", "drum_kit", "chord_pitches_improv"};
+static const char *const plugin_names[] = {"melody_rnn", "drums_rnn", "improv_rnn", "performance_rnn", "piano_genie"};
+static const char *const starter_models[] = {"attention_rnn", "drum_kit", "chord_pitches_improv",
+                                             "performance_with_dynamics", "piano_genie"};
+enum { PLUGIN_COUNT = sizeof plugin_names / sizeof *plugin_names };
 static const int block_sizes[] = {64, 256};
+
+/* Piano Genie's buttons: a press every RATE / PRESSES_PER_SECOND frames, held half of that, on
+ * the default buttons 60 .. 67 in a scrambled order. */
+enum { PRESSES_PER_SECOND = 8, PRESS_EVERY = RATE / PRESSES_PER_SECOND, PRESS_HOLD = PRESS_EVERY / 2 };
+
+typedef enum bench_outcome { BENCH_FAILED, BENCH_DONE, BENCH_NO_STARTER } bench_outcome;
 
 typedef struct result {
     double median, p99, max; /* wall time, percent of the period */
@@ -59,9 +71,10 @@ static int compare_doubles(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Run callbacks with the transport stopped until the plugin notifies `path` as its model. */
+/* Run callbacks with the transport stopped until the plugin notifies `path` as its model; an error
+ * logged beyond the `errors` already counted fails. */
 static bool wait_for_model(lv2host_plugin *p, lv2host_world *world, int control, int notify, uint32_t frames,
-                           const char *path, char *why)
+                           const char *path, int errors, char *why)
 {
     LV2_URID model = lv2host_map(world, MODEL_URI);
     if (!lv2host_send_set_path(p, control, 0, model, path)) {
@@ -78,7 +91,7 @@ static bool wait_for_model(lv2host_plugin *p, lv2host_world *world, int control,
                 return true;
         }
         lv2host_idle(p);
-        if (lv2host_log_errors(p) > 0) {
+        if (lv2host_log_errors(p) > errors) {
             lv2host_last_error(p, why, LV2HOST_MESSAGE_SIZE);
             return false;
         }
@@ -87,24 +100,48 @@ static bool wait_for_model(lv2host_plugin *p, lv2host_world *world, int control,
     return false;
 }
 
-/* One case: a plugin, a model (NULL: the starter), a block size. */
-static bool bench(lv2host_world *world, const char *name, const char *model_path, uint32_t frames, double seconds,
-                  result *out)
+/* Piano Genie's presses and releases due in [from, from + frames), sent at their frames. */
+static void send_presses(lv2host_plugin *p, int control, int64_t from, uint32_t frames)
+{
+    static const uint8_t order[8] = {0, 3, 1, 6, 2, 7, 4, 5}; /* buttons in a scrambled order */
+    for (int64_t t = from; t < from + (int64_t)frames; t++) {
+        int64_t k = t / PRESS_EVERY, into = t % PRESS_EVERY;
+        if (into != 0 && into != PRESS_HOLD)
+            continue;
+        uint8_t m[3] = {into ? 0x80 : 0x90, (uint8_t)(60 + order[k % 8]), into ? 0 : 100};
+        lv2host_send_midi(p, control, (uint32_t)(t - from), m, 3);
+    }
+}
+
+/* One case: a plugin, a model (NULL: the starter, `starter` in the bundle), a block size. */
+static bench_outcome bench(lv2host_world *world, const char *name, const char *starter, const char *model_path,
+                           uint32_t frames, double seconds, result *out)
 {
     char uri[256], why[LV2HOST_MESSAGE_SIZE];
     snprintf(uri, sizeof uri, PLUGINS "%s", name);
     lv2host_config config = lv2host_config_default(RATE, frames);
     config.min_block = frames; /* every block is of this size */
     config.name = name;
+    config.quiet = true; /* a bundle without its starter says so once per instance: counted, not printed */
     lv2host_plugin *p = lv2host_plugin_new(world, uri, &config, why);
     if (!p) {
         fprintf(stderr, "nn-plugin-bench: %s\n", why);
-        return false;
+        return BENCH_FAILED;
     }
+    if (!model_path) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s%s.nnm", lv2host_plugin_bundle(p), starter);
+        if (access(path, R_OK) != 0) {
+            lv2host_plugin_free(p);
+            return BENCH_NO_STARTER;
+        }
+    }
+    bool genie = !strcmp(name, "piano_genie"); /* buttons, no transport, no mode */
+    int errors = lv2host_log_errors(p);
     int control = lv2host_port(p, "control"), midi_out = lv2host_port(p, "midi_out"), notify = lv2host_port(p, "notify");
     long callbacks = (long)(seconds * RATE / frames);
     double *times = malloc((size_t)callbacks * sizeof *times), cpu_max = 0;
-    bool ok = control >= 0 && midi_out >= 0 && notify >= 0 && times && lv2host_set(p, "mode", 2);
+    bool ok = control >= 0 && midi_out >= 0 && notify >= 0 && times && (genie || lv2host_set(p, "mode", 2));
     if (!ok)
         fprintf(stderr, "nn-plugin-bench: %s: missing ports or out of memory\n", name);
     if (ok && !strcmp(name, "improv_rnn")) {
@@ -119,16 +156,19 @@ static bool bench(lv2host_world *world, const char *name, const char *model_path
         lv2host_send_position(p, control, 0, &stopped);
         lv2host_run(p, frames); /* the progression is worked on between the two */
         lv2host_idle(p);
-        if (model_path && !wait_for_model(p, world, control, notify, frames, model_path, why)) {
+        if (model_path && !wait_for_model(p, world, control, notify, frames, model_path, errors, why)) {
             fprintf(stderr, "nn-plugin-bench: %s: setting the model %s: %s\n", name, model_path, why);
             ok = false;
         }
         t.rolling = true;
         lv2host_position rolling = lv2host_transport_position(&t);
-        lv2host_send_position(p, control, 0, &rolling);
+        if (!genie)
+            lv2host_send_position(p, control, 0, &rolling);
         lv2host_notes notes;
         lv2host_notes_init(&notes);
         for (long i = 0; ok && i < callbacks; i++) {
+            if (genie)
+                send_presses(p, control, (int64_t)i * frames, frames);
             double cpu = now_seconds(CLOCK_THREAD_CPUTIME_ID), start = now_seconds(CLOCK_MONOTONIC);
             lv2host_run(p, frames);
             times[i] = now_seconds(CLOCK_MONOTONIC) - start;
@@ -142,7 +182,7 @@ static bool bench(lv2host_world *world, const char *name, const char *model_path
             }
             lv2host_idle(p);
         }
-        if (ok && lv2host_log_errors(p) > 0) {
+        if (ok && lv2host_log_errors(p) > errors) {
             lv2host_last_error(p, why, sizeof why);
             fprintf(stderr, "nn-plugin-bench: %s logged an error: %s\n", name, why);
             ok = false;
@@ -161,13 +201,13 @@ static bool bench(lv2host_world *world, const char *name, const char *model_path
     }
     free(times);
     lv2host_plugin_free(p);
-    return ok;
+    return ok ? BENCH_DONE : BENCH_FAILED;
 }
 
 static int usage(void)
 {
     fputs("usage: nn-plugin-bench [--quick | --long | --seconds S] [--plugin NAME]... [--fifo] [--lv2-path PATH]\n"
-          "NAME: melody_rnn, drums_rnn, improv_rnn (default: all three)\n"
+          "NAME: melody_rnn, drums_rnn, improv_rnn, performance_rnn, piano_genie (default: all)\n"
           "--fifo: run the callbacks under SCHED_FIFO, as an audio thread (needs the right to)\n",
           stderr);
     return 2;
@@ -176,7 +216,7 @@ static int usage(void)
 int main(int argc, char **argv)
 {
     double seconds = 20.0;
-    const char *lv2_path = NULL, *only[3];
+    const char *lv2_path = NULL, *only[PLUGIN_COUNT];
     int only_count = 0;
     bool fifo = false;
     for (int i = 1; i < argc; i++) {
@@ -196,9 +236,9 @@ int main(int argc, char **argv)
             fifo = true;
         else if (!strcmp(a, "--lv2-path") && v)
             lv2_path = argv[++i];
-        else if (!strcmp(a, "--plugin") && v && only_count < 3) {
+        else if (!strcmp(a, "--plugin") && v && only_count < PLUGIN_COUNT) {
             bool known = false;
-            for (int k = 0; k < 3; k++)
+            for (int k = 0; k < PLUGIN_COUNT; k++)
                 known = known || !strcmp(v, plugin_names[k]);
             if (!known) {
                 fprintf(stderr, "nn-plugin-bench: no plugin '%s'\n", v);
@@ -226,15 +266,17 @@ int main(int argc, char **argv)
         struct sched_param param = {.sched_priority = sched_get_priority_min(SCHED_FIFO) + 10};
         scheduling = sched_setscheduler(0, SCHED_FIFO, &param) == 0 ? "SCHED_FIFO" : "normal scheduling (SCHED_FIFO refused)";
     }
-    printf("nn-plugin-bench: 48 kHz, %g s of audio per case, transport rolling at 120 bpm, free run; kernels %s; %s\n"
+    printf("nn-plugin-bench: 48 kHz, %g s of audio per case, transport rolling at 120 bpm, free run; Piano Genie:\n"
+           "%d presses a second; kernels %s; %s\n"
            "Wall time per callback (worker responses, run, end_run) as a share of the period; max CPU: the largest\n"
            "CPU time of one callback (without the time the thread was preempted).\n\n",
-           seconds, nn_simd_active(), scheduling);
+           seconds, PRESSES_PER_SECOND, nn_simd_active(), scheduling);
     printf("| plugin | model | frames | median %% | p99 %% | max %% | max CPU %% | notes |\n");
     printf("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     fflush(stdout);
     bool ok = true;
-    for (int k = 0; k < 3; k++) {
+    double worst = -1; /* the figure: Performance RNN 3 x 512, 64 frames, the slowest callback */
+    for (int k = 0; k < PLUGIN_COUNT; k++) {
         bool wanted = only_count == 0;
         for (int i = 0; i < only_count; i++)
             wanted = wanted || !strcmp(only[i], plugin_names[k]);
@@ -255,15 +297,24 @@ int main(int argc, char **argv)
                 int n = snprintf(label, sizeof label, "%s [", shape->encoding);
                 for (int l = 0; l < shape->num_layers; l++)
                     n += snprintf(label + n, sizeof label - (size_t)n, "%s%d", l ? "," : "", shape->units[l]);
-                snprintf(label + n, sizeof label - (size_t)n, "]%s (largest, random weights)",
-                         shape->attn_length ? " attn" : "");
+                snprintf(label + n, sizeof label - (size_t)n, "]%s%s (largest, random weights)",
+                         shape->attn_length ? " attn" : "", shape->projection ? " input projection" : "");
             }
             for (size_t b = 0; b < sizeof block_sizes / sizeof *block_sizes; b++) {
                 result r;
-                if (!bench(world, plugin_names[k], m ? largest : NULL, (uint32_t)block_sizes[b], seconds, &r)) {
+                bench_outcome done = bench(world, plugin_names[k], starter_models[k], m ? largest : NULL,
+                                           (uint32_t)block_sizes[b], seconds, &r);
+                if (done == BENCH_NO_STARTER) {
+                    printf("| %s | %s | %d | no %s.nnm in the bundle | | | | |\n", plugin_names[k], label,
+                           block_sizes[b], starter_models[k]);
+                    continue;
+                }
+                if (done == BENCH_FAILED) {
                     ok = false;
                     continue;
                 }
+                if (m == 1 && block_sizes[b] == 64 && !strcmp(plugin_names[k], "performance_rnn"))
+                    worst = r.max;
                 printf("| %s | %s | %d | %.3f | %.2f | %.2f | %.2f | %ld |\n", plugin_names[k], label, block_sizes[b],
                        r.median, r.p99, r.max, r.cpu_max, r.notes);
                 fflush(stdout);
@@ -271,6 +322,9 @@ int main(int argc, char **argv)
         }
         unlink(largest);
     }
+    if (worst >= 0)
+        printf("\nWorst callback of Performance RNN 3 x 512 at 64 frames: %.1f %% of the period (%.0f us of %.0f us)\n",
+               worst, worst * 64.0 / RATE * 1e4, 64.0 / RATE * 1e6);
     lv2host_world_free(world);
     rmdir(dir);
     return ok ? 0 : 1;
