@@ -22,6 +22,7 @@
 
 #define TEST_SEED 0x70657266ull
 #include "../check.h"
+#include "gen_host.h"
 
 static char dir[256];
 
@@ -85,143 +86,10 @@ static const char *model_path(const char *name)
     return p;
 }
 
-/* ---- A host: what the core emits, with absolute frames, and the work of each call ------------ */
-
-typedef struct event {
-    int64_t frame;
-    uint8_t bytes[3];
-} event;
-
-typedef struct host {
-    gen *g;
-    double rate;
-    int64_t now;
-    event *events;
-    int count, capacity;
-    bool transport, rolling;
-    double bpm, q0;
-    int64_t frame0;
-    int max_layers_over; /* calls that computed more layers than gen_max_layers_per_run */
-    uint64_t most_layers;
-    double *times;        /* when timed: the seconds of each gen_run call */
-    int timed_count, timed_capacity;
-} host;
-
-static bool capture(void *user, uint32_t frame, const uint8_t *message, uint32_t size)
-{
-    host *h = user;
-    if (size != 3 || h->count == h->capacity)
-        return size != 3;
-    h->events[h->count++] = (event){h->now + frame, {message[0], message[1], message[2]}};
-    return true;
-}
-
-static void host_init(host *h, double rate, const char *model, const gen_controls *controls)
-{
-    memset(h, 0, sizeof *h);
-    h->rate = rate;
-    h->capacity = 1 << 17;
-    h->events = calloc((size_t)h->capacity, sizeof *h->events);
-    char why[NN_MESSAGE_SIZE];
-    CHECK(gen_new(GEN_PERFORMANCE, rate, &h->g, why) == NN_OK, "gen_new: %s", why);
-    gen_controls c = controls ? *controls : gen_controls_default(GEN_PERFORMANCE);
-    gen_set_controls(h->g, &c);
-    if (model) {
-        gen_model *m = NULL;
-        CHECK(gen_model_load(GEN_PERFORMANCE, model, &m, why) == NN_OK, "load %s: %s", model, why);
-        gen_model_free(gen_swap_model(h->g, m));
-    }
-}
-
-static void host_free(host *h)
-{
-    gen_model_free(gen_swap_model(h->g, NULL));
-    gen_free(h->g);
-    free(h->events);
-    free(h->times);
-}
-
 static int by_value(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
-}
-
-static void send_position(host *h)
-{
-    double q = h->rolling ? h->q0 + (double)(h->now - h->frame0) * h->bpm / 60.0 / h->rate : h->q0;
-    double bar = floor(q / 4.0);
-    gen_position p = {.bar = bar, .bar_beat = q - 4.0 * bar, .beats_per_bar = 4.0, .beat_unit = 4, .bpm = h->bpm,
-                      .speed = h->rolling ? 1.0 : 0.0, .has_bar = true, .has_bar_beat = true,
-                      .has_beats_per_bar = true, .has_beat_unit = true, .has_bpm = true, .has_speed = true};
-    gen_set_position(h->g, &p);
-}
-
-static void transport(host *h, bool rolling, double q, double bpm)
-{
-    h->transport = true;
-    h->q0 = q;
-    h->frame0 = h->now;
-    h->rolling = rolling;
-    h->bpm = bpm;
-    send_position(h);
-}
-
-static double seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-/* Run `frames` in blocks of `block` (0: random 1 .. 2048). */
-static void run(host *h, int64_t frames, int block)
-{
-    int64_t end = h->now + frames;
-    while (h->now < end) {
-        int64_t n = block > 0 ? block : 1 + (int64_t)(rng_next() % 2048);
-        if (n > end - h->now)
-            n = end - h->now;
-        if (h->transport)
-            send_position(h);
-        gen_status_info before, after;
-        gen_get_status(h->g, &before);
-        double t0 = h->times ? seconds() : 0.0;
-        gen_run(h->g, (uint32_t)n, capture, h);
-        if (h->times && h->timed_count < h->timed_capacity)
-            h->times[h->timed_count++] = seconds() - t0;
-        gen_get_status(h->g, &after);
-        uint64_t layers = after.model_layers - before.model_layers;
-        if (layers > (uint64_t)gen_max_layers_per_run(h->rate, (uint32_t)n))
-            h->max_layers_over++;
-        if (layers > h->most_layers)
-            h->most_layers = layers;
-        h->now += n;
-    }
-}
-
-static void play(host *h, int pitch, bool on, int velocity)
-{
-    uint8_t m[3] = {(uint8_t)(on ? 0x90 : 0x80), (uint8_t)pitch, (uint8_t)(on ? velocity : 0)};
-    gen_midi_in(h->g, m, 3);
-}
-
-static bool is_on(const event *e)
-{
-    return (e->bytes[0] & 0xf0) == 0x90 && e->bytes[2] > 0;
-}
-
-static bool is_off(const event *e)
-{
-    return (e->bytes[0] & 0xf0) == 0x80 || ((e->bytes[0] & 0xf0) == 0x90 && e->bytes[2] == 0);
-}
-
-static int count_ons(const host *h, int64_t from, int64_t to)
-{
-    int n = 0;
-    for (int i = 0; i < h->count; i++)
-        n += is_on(&h->events[i]) && h->events[i].frame >= from && h->events[i].frame < to;
-    return n;
 }
 
 /* Every note-on is matched by a later note-off, none is struck while it sounds, none sounds at
@@ -333,7 +201,7 @@ static void test_conditioning(void)
     for (int i = 0; i < 4; i++) {
         snprintf(context, sizeof context, "conditioning %s", cases[i].model);
         host h;
-        host_init(&h, 48000, model_path(cases[i].model), NULL);
+        host_init(&h, GEN_PERFORMANCE, 48000, model_path(cases[i].model), NULL);
         gen *g = h.g;
         CHECK(g->model && g->model->input_size == cases[i].input && g->model->perf_controls == cases[i].controls,
               "input %d", g->model ? g->model->input_size : -1);
@@ -389,7 +257,7 @@ static void test_conditioning(void)
     /* the controls change the model's prediction */
     snprintf(context, sizeof context, "conditioning changes the logits");
     host h;
-    host_init(&h, 48000, model_path("multi"), NULL);
+    host_init(&h, GEN_PERFORMANCE, 48000, model_path("multi"), NULL);
     gen_model *m = h.g->model;
     if (m) {
         float first[MUSIC_PERF_NUM_CLASSES];
@@ -415,7 +283,7 @@ static void test_grid(void)
     for (int r = 0; r < 3; r++) {
         snprintf(context, sizeof context, "grid at %g", rates[r]);
         host h;
-        host_init(&h, rates[r], model_path("small"), NULL);
+        host_init(&h, GEN_PERFORMANCE, rates[r], model_path("small"), NULL);
         /* the own clock: from frame 0 */
         run(&h, (int64_t)(rates[r] * 6), 0);
         CHECK(count_ons(&h, 0, h.now) >= 5, "%d notes in 6 s", count_ons(&h, 0, h.now));
@@ -455,7 +323,7 @@ static host deterministic_run(const char *model, int block, gen_mode mode)
     c.mode = mode;
     c.seed = 77;
     host h;
-    host_init(&h, 44100, model_path(model), &c);
+    host_init(&h, GEN_PERFORMANCE, 44100, model_path(model), &c);
     transport(&h, true, 0.0, 120.0);
     if (mode == GEN_MODE_FREE) {
         run(&h, 44100 * 6, block);
@@ -465,7 +333,7 @@ static host deterministic_run(const char *model, int block, gen_mode mode)
         for (int i = 0; i < 6; i++) {
             if (notes[i][0] > h.now)
                 run(&h, notes[i][0] - h.now, block);
-            play(&h, notes[i][1], notes[i][2], 90);
+            play_velocity(&h, notes[i][1], notes[i][2], 90);
         }
         run(&h, 44100 * 8, block);
     }
@@ -499,7 +367,7 @@ static void test_no_hung_notes(void)
 {
     snprintf(context, sizeof context, "hung notes");
     host h;
-    host_init(&h, 48000, model_path("small"), NULL);
+    host_init(&h, GEN_PERFORMANCE, 48000, model_path("small"), NULL);
     transport(&h, true, 0.0, 120.0);
     for (int round = 0; round < 12; round++) {
         run(&h, 48000 + (int64_t)(rng_next() % 48000), 0);
@@ -544,16 +412,16 @@ static void test_answer_continue(void)
         c.mode = mode;
         c.length_bars = 2;
         host h;
-        host_init(&h, 48000, model_path("small"), &c);
+        host_init(&h, GEN_PERFORMANCE, 48000, model_path("small"), &c);
         transport(&h, true, 0.0, 120.0); /* a beat 0.5 s = 24000 frames, a bar 96000 */
         run(&h, 30000, 64);
         CHECK(count_ons(&h, 0, h.now) == 0, "notes before the player played");
-        play(&h, 60, true, 100);
+        play_velocity(&h, 60, true, 100);
         run(&h, 10000, 64);
-        play(&h, 60, false, 0);
-        play(&h, 62, true, 70);
+        play_velocity(&h, 60, false, 0);
+        play_velocity(&h, 62, true, 70);
         run(&h, 10000, 64);
-        play(&h, 62, false, 0);
+        play_velocity(&h, 62, false, 0);
         int64_t stopped = h.now;
         int before = h.count;
         run(&h, 48000 * 6, 64);
@@ -589,7 +457,7 @@ static void test_bounded_work(void)
         const char *model = b < 4 ? "big" : "dense";
         snprintf(context, sizeof context, "bounded %s, blocks %d", model, blocks[b]);
         host h;
-        host_init(&h, 48000, model_path(model), NULL);
+        host_init(&h, GEN_PERFORMANCE, 48000, model_path(model), NULL);
         if (blocks[b] == 64) {
             h.timed_capacity = 48000 * 10 / 64;
             h.times = calloc((size_t)h.timed_capacity, sizeof *h.times);
