@@ -494,6 +494,25 @@ float nn_train_rnn_loss(const nn_train_rnn *model, int steps, int batch, const i
                         const int *labels, const float *mask, const float *params, float *grads,
                         float *work);
 
+/* Piano Genie's integer quantiser and its penalties (model.py, stp_emb_iq; train_genie.c).
+ * x is the encoder's pre-quantised value per note, time-major [T, B] where keys appear too. */
+
+/** iqst with nbins levels: value[n] = 2 q / (nbins - 1) - 1 with q = round((nbins - 1) ·
+ *  clip((x + 1) / 2, -1e-7, 1 + 1e-7)) (half to even), button[n] = q; either may be NULL. */
+void nn_train_iq_forward(int n, int nbins, const float *x, float *value, int *button);
+/** The straight-through estimator: dx[n] += dvalue[n]. */
+void nn_train_iq_backward(int n, const float *dvalue, float *dx);
+/** Range penalty: mean over n of max(|x| - 1, 0)²; dx (may be NULL) += scale × its gradient. */
+float nn_train_iq_range_penalty(int n, const float *x, float scale, float *dx);
+/** Contour penalty: mean over the (T - 1) B successive pairs of max(margin - Δkey · Δx, 0)^exponent
+ *  (exponent 1 or 2; Δ = next - this); dx (may be NULL) += scale × its gradient. */
+float nn_train_iq_contour_penalty(int steps, int batch, const int *keys, const float *x, float margin, int exponent,
+                                  float scale, float *dx);
+/** Deviation penalty: mean over the pairs whose key repeats of |Δx|^exponent (1 or 2); 0 when
+ *  none repeats; dx (may be NULL) += scale × its gradient. */
+float nn_train_iq_deviate_penalty(int steps, int batch, const int *keys, const float *x, int exponent, float scale,
+                                  float *dx);
+
 /* ---- Training Magenta's events RNN ------------------------------------------------------------ */
 
 /** The model nn-train trains for Melody, Drums and Improv RNN (events_rnn_graph.py): input

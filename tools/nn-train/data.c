@@ -220,6 +220,28 @@ static int extract_sequences(data_run *run, const music_seq *piece, sequence_fn 
             fn(run, found++, track->length, ctx);
         }
         music_drum_tracks_free(&tracks);
+    } else if (enc->kind == KIND_GENIE) {
+        /* loader.py's arrays over every pitched note (drums dropped: their keys are not a piano's);
+         * one class per note, key * 33 + delta bin; the trainer keeps records of 128 notes or more. */
+        music_seq pitched;
+        if (music_seq_copy(&pitched, piece) != MUSIC_OK)
+            return 0;
+        int kept = 0;
+        for (int i = 0; i < pitched.notes.count; i++)
+            if (!pitched.notes.items[i].is_drum)
+                pitched.notes.items[kept++] = pitched.notes.items[i];
+        pitched.notes.count = kept;
+        int *keys = malloc(sizeof *keys * (size_t)(kept + 1)), *bins = malloc(sizeof *bins * (size_t)(kept + 1));
+        int count = 0;
+        if (keys && bins && music_genie_extract(&pitched, keys, bins, kept, &count, why) == MUSIC_OK && count > 0 &&
+            ensure_classes(run, count)) {
+            for (int i = 0; i < count; i++)
+                run->classes[i] = (uint16_t)(keys[i] * (MUSIC_GENIE_MAX_DELTA_BIN + 1) + bins[i]);
+            fn(run, found++, count, ctx);
+        }
+        free(keys);
+        free(bins);
+        music_seq_free(&pitched);
     } else {
         music_performance *perfs = NULL;
         music_performance_stats stats;
@@ -590,8 +612,8 @@ int command_data(int argc, char **argv)
         return free(folders), 2;
     }
     static data_run run;
-    if (!encoding_find(encoding_name, &run.enc) || run.enc.kind == KIND_GENIE) {
-        fprintf(stderr, "nn-train data: unknown encoding '%s' (data takes the melody, drum_kit, performance and improv ones)\n",
+    if (!encoding_find(encoding_name, &run.enc)) {
+        fprintf(stderr, "nn-train data: unknown encoding '%s' (data takes the melody, drum_kit, performance, improv and piano_genie ones)\n",
                 encoding_name);
         return free(folders), 2;
     }

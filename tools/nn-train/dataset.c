@@ -98,7 +98,7 @@ static nn_status parse_header(dataset *ds, const uint8_t *h, size_t got, char *w
                     crc);
     memcpy(info->encoding, h + 16, 32);
     info->encoding[32] = '\0';
-    if (!memchr(h + 16, '\0', 32) || !encoding_find(info->encoding, &ds->enc) || ds->enc.kind == KIND_GENIE)
+    if (!memchr(h + 16, '\0', 32) || !encoding_find(info->encoding, &ds->enc))
         return fail(why, NN_ERR_MALFORMED, path, "unknown encoding '%.32s'", info->encoding);
     info->input_size = (int)get_u32(h + 48);
     info->num_classes = (int)get_u32(h + 52);

@@ -90,23 +90,10 @@ nn_status generate_input(const encoding *enc, const int *melody, const music_dru
 
 static bool parse_int(const char *text, long lo, long hi, int *out)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno || end == text || *end || v < lo || v > hi)
+    int64_t v;
+    if (!option_int(text, lo, hi, &v))
         return false;
     *out = (int)v;
-    return true;
-}
-
-static bool parse_double(const char *text, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (errno || end == text || *end || !(v >= lo && v <= hi))
-        return false;
-    *out = v;
     return true;
 }
 
@@ -135,12 +122,12 @@ static int parse_options(int argc, char **argv, options *o, char *why)
         else if (!strcmp(arg, "--steps") && !parse_int(value, 1, MAX_STEPS, &o->steps))
             return fail(why, "--steps '%s': give a whole number of sixteenth-note steps, 1 to %d", value, MAX_STEPS);
         else if (!strcmp(arg, "--temperature")) {
-            if (!parse_double(value, 0.0, 100.0, &d))
+            if (!option_double(value, 0.0, 100.0, &d))
                 return fail(why, "--temperature '%s': give a number from 0 (always the most likely event) to 100",
                             value);
             o->temperature = (float)d;
         } else if (!strcmp(arg, "--qpm")) {
-            if (!parse_double(value, 1.0, 1000.0, &d))
+            if (!option_double(value, 1.0, 1000.0, &d))
                 return fail(why, "--qpm '%s': give quarter notes per minute, 1 to 1000", value);
             o->qpm = d;
         } else if (!strcmp(arg, "--seed")) {

@@ -15,6 +15,7 @@ void nn_train_usage(FILE *to)
           "       nn-train baseline --data FILE.nnd [--order N] [--json]\n"
           "       nn-train generate --model FILE.nnm --out FILE.mid [--steps N] [--temperature T] [--seed N]\n"
           "                         [--primer FILE.mid] [--qpm Q] [--chords \"C G Am F\"]\n"
+          "       nn-train genie --data FILE.nnd --out FILE.nnm [options]   (Piano Genie; genie --help)\n"
           "       nn-train import DIR --out FILE.nnm [--config NAME] [--attn-length N] [--f16] [--magenta-js]\n"
           "\n"
           "Runs Magenta's data pipeline for one encoding on a MIDI file and prints one step per\n"
@@ -79,6 +80,8 @@ int main(int argc, char **argv)
     if (argc >= 2 && (!strcmp(argv[1], "melody") || !strcmp(argv[1], "drums") || !strcmp(argv[1], "improv") ||
                        !strcmp(argv[1], "performance")))
         return command_train(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "genie"))
+        return command_genie(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "generate"))
         return command_generate(argc - 2, argv + 2);
     if (argc >= 2 && !strcmp(argv[1], "import"))

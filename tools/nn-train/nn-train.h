@@ -189,6 +189,9 @@ int command_baseline(int argc, char **argv);
 
 /* A monotonic clock in seconds, for rates and elapsed times. */
 double clock_seconds(void);
+/* A command-line value: the whole text a number within [lo, hi]; false otherwise. */
+bool option_int(const char *text, int64_t lo, int64_t hi, int64_t *out);
+bool option_double(const char *text, double lo, double hi, double *out);
 /* Write the message into why (NN_MESSAGE_SIZE bytes; why may be NULL) and return status. */
 nn_status why_fail(char *why, nn_status status, const char *format, ...) __attribute__((format(printf, 3, 4)));
 
@@ -255,6 +258,8 @@ int trainer_evaluate(trainer *t, const int64_t *records, int64_t count, nn_train
 
 int command_train(int argc, char **argv);
 int command_bench(int argc, char **argv);
+/* `nn-train genie`: Piano Genie's encoder, quantiser and decoder; exports the decoder (genie.c). */
+int command_genie(int argc, char **argv);
 
 /* ---- Generation (generate.c) --------------------------------------------------------------- */
 
@@ -268,5 +273,63 @@ int command_import(int argc, char **argv);
  * enc->input_size floats. */
 nn_status generate_input(const encoding *enc, const int *melody, const music_drum_event *drums, const uint32_t *chords,
                          int length, int position, float *input, char *why);
+
+/* ---- Piano Genie (genie_model.c: the model; genie.c: the command) -------------------------- */
+
+enum {
+    KEYS = MUSIC_GENIE_NUM_KEYS,
+    BINS = MUSIC_GENIE_MAX_DELTA_BIN + 1,
+    ENC_IN = KEYS + BINS,
+    DEC_IN = MUSIC_GENIE_DECODER_INPUT_SIZE,
+    BUTTONS = MUSIC_GENIE_NUM_BUTTONS,
+    TENSORS = 16,
+    DECODER_FIRST = 8, /* tensors from here on are the decoder, named as the event_rnn file names them */
+};
+
+/* The PianoGeniePaper model: sizes, loss weights and its 16 tensors in one parameter array (encoder,
+ * quantiser, then the decoder under the event_rnn file's names). */
+/* ---- The model ------------------------------------------------------------------------------- */
+
+typedef struct genie_model {
+    int units, steps, batch; /* steps: the crop length (train_seq_len) */
+    float margin;            /* stp_emb_iq_contour_margin */
+    float range_scale, contour_scale, deviate_scale;
+    nn_train_tensor tensors[TENSORS];
+    size_t params;
+} genie_model;
+
+/* Fills tensors[] and params for m->units. */
+void genie_layout(genie_model *m);
+/* splitmix64: the run's one generator. */
+uint64_t genie_random(uint64_t *state);
+/* TensorFlow's initial values: kernels Glorot-uniform, biases zero; seeded. */
+void genie_init(const genie_model *m, float *params, uint64_t seed);
+
+/* One batch's buffers for [steps, batch]; fill keys and bins (time-major) before genie_run. */
+/* Everything one batch's passes need, allocated once for [steps, batch]. */
+typedef struct genie_work {
+    int *keys, *bins, *buttons;
+    float *enc_x, *enc_p, *enc_pr, *h0f, *h1f, *h0b, *h1b, *enc_out, *pre, *value;
+    float *dec_x, *dec_p, *d0, *d1, *logits;
+    float *lstm_work[6];
+    const float *frozen; /* tests: value = pre + frozen (TF's x + stop_gradient(q - x) at a fixed point); NULL: the quantiser */
+    float *dlogits, *dd1, *dd0, *ddec_p, *ddec_x, *dvalue, *dpre, *denc_out, *dh1f, *dh1b, *dh0f, *dh0b, *denc_p,
+        *denc_pr;
+} genie_work;
+bool genie_work_new(const genie_model *m, genie_work *w);
+void genie_work_free(genie_work *w);
+
+/* Sums over batches. */
+/* Sums over a batch (or several), so evaluation can average over notes. */
+typedef struct genie_metrics {
+    double recons_sum, range_sum, contour_sum, deviate_sum; /* nats over notes; penalties × pairs or notes */
+    int64_t notes, correct, pairs, violations, held, held_moved, in_range;
+    int64_t button_count[BUTTONS];
+} genie_metrics;
+
+/* One pass over w->keys and w->bins [steps, batch <= m->batch]. With grads: the gradient of the
+ * loss (reconstruction mean + the weighted penalties) is ADDED to grads. sum may be NULL.
+ * Returns that loss. */
+double genie_run(const genie_model *m, int batch, const float *params, float *grads, genie_work *w, genie_metrics *sum);
 
 #endif /* NN_TRAIN_H */

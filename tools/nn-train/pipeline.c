@@ -3,6 +3,7 @@
  * Copyright 2026 The magenta-lv2 authors. GPL-3.0-or-later.
  */
 #include "nn-train.h"
+#include <errno.h>
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -26,7 +27,10 @@ bool encoding_find(const char *name, encoding *enc)
         enc->num_classes = music_perf_num_classes(enc->velocity_bins, MUSIC_PERF_MAX_SHIFT_STEPS);
         enc->input_size = enc->num_classes;
     } else if (!strcmp(name, "piano_genie")) {
+        /* A dataset stores one class per note: key * 33 + delta-time bin (genie.c). */
         enc->kind = KIND_GENIE;
+        enc->input_size = MUSIC_GENIE_DECODER_INPUT_SIZE;
+        enc->num_classes = MUSIC_GENIE_NUM_KEYS * (MUSIC_GENIE_MAX_DELTA_BIN + 1);
     } else if (music_improv_encoder_for_config(name, &enc->melody, &enc->chords) == MUSIC_OK) {
         enc->kind = KIND_IMPROV;
         enc->input_size = music_chord_encoding_size(enc->chords) + music_melody_encoder_input_size(&enc->melody);
@@ -45,6 +49,8 @@ bool encoding_find(const char *name, encoding *enc)
 
 music_status pipeline_split(const encoding *enc, music_seq *seq, music_seq **pieces, int *count, char *why)
 {
+    if (enc->kind == KIND_GENIE) /* Piano Genie's loader reads each whole performance, in seconds */
+        return music_seq_split_every(seq, 1e12, false, pieces, count, why);
     if (enc->kind == KIND_PERFORMANCE) {
         music_seq_apply_sustain(seq);
         return music_seq_split_every(seq, PERF_SPLIT_SECONDS, false, pieces, count, why);
@@ -59,6 +65,8 @@ music_status pipeline_quantize(const encoding *enc, music_seq *seq, char *why)
 {
     if (enc->kind == KIND_PERFORMANCE)
         return music_seq_quantize_absolute(seq, MUSIC_PERF_STEPS_PER_SECOND, why);
+    if (enc->kind == KIND_GENIE) /* works on seconds: nothing to quantize */
+        return MUSIC_OK;
     return music_seq_quantize_relative(seq, 4, why);
 }
 
@@ -320,4 +328,26 @@ double clock_seconds(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+bool option_int(const char *text, int64_t lo, int64_t hi, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || end == text || *end || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+bool option_double(const char *text, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || end == text || *end || !(v >= lo && v <= hi))
+        return false;
+    *out = v;
+    return true;
 }

@@ -9,7 +9,6 @@
 #include "nn-train.h"
 #include "report.h"
 
-#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -110,22 +109,10 @@ static void usage_train(FILE *to)
           to);
 }
 
-static bool parse_int(const char *text, int64_t lo, int64_t hi, int64_t *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (errno || end == text || *end || v < lo || v > hi)
-        return false;
-    *out = v;
-    return true;
-}
-
 static bool parse_float(const char *text, double lo, double hi, float *out)
 {
-    char *end;
-    double v = strtod(text, &end);
-    if (end == text || *end || !(v >= lo && v <= hi))
+    double v;
+    if (!option_double(text, lo, hi, &v))
         return false;
     *out = (float)v;
     return true;
@@ -185,17 +172,17 @@ static int parse_options(int argc, char **argv, options *o)
             if (parse_layers(v, &o->model))
                 return bad_value(a, v, "units per layer, e.g. 128,128 (1..8 layers of 1..8192)");
         } else if (!strcmp(a, "--attn-length")) {
-            if (!parse_int(v, 0, 4096, &n)) return bad_value(a, v, "0..4096");
+            if (!option_int(v, 0, 4096, &n)) return bad_value(a, v, "0..4096");
             o->model.attn_length = (int)n;
         } else if (!strcmp(a, "--keep-prob")) {
             if (!parse_float(v, 1e-3, 1, &o->model.keep_prob)) return bad_value(a, v, "a probability in (0, 1]");
         } else if (!strcmp(a, "--forget-bias")) {
             if (!parse_float(v, -100, 100, &o->model.forget_bias)) return bad_value(a, v, "-100..100");
         } else if (!strcmp(a, "--batch")) {
-            if (!parse_int(v, 1, 65536, &n)) return bad_value(a, v, "1..65536");
+            if (!option_int(v, 1, 65536, &n)) return bad_value(a, v, "1..65536");
             o->batch = (int)n;
         } else if (!strcmp(a, "--shard")) {
-            if (!parse_int(v, 1, 4096, &n)) return bad_value(a, v, "1..4096");
+            if (!option_int(v, 1, 4096, &n)) return bad_value(a, v, "1..4096");
             o->shard = (int)n;
         } else if (!strcmp(a, "--learning-rate")) {
             if (!parse_float(v, 1e-9, 10, &o->learning_rate)) return bad_value(a, v, "1e-9..10");
@@ -212,22 +199,22 @@ static int parse_options(int argc, char **argv, options *o)
             else
                 return bad_value(a, v, "constant, cosine or exponential:STEPS:RATE (e.g. exponential:1000:0.95)");
         } else if (!strcmp(a, "--warmup")) {
-            if (!parse_int(v, 0, 100000000, &n)) return bad_value(a, v, "0..1e8 steps");
+            if (!option_int(v, 0, 100000000, &n)) return bad_value(a, v, "0..1e8 steps");
             o->warmup = (int)n;
         } else if (!strcmp(a, "--epochs")) {
-            if (!parse_int(v, 1, 1000000, &n)) return bad_value(a, v, "1..1000000");
+            if (!option_int(v, 1, 1000000, &n)) return bad_value(a, v, "1..1000000");
             o->epochs = (int)n, shapes = false;
         } else if (!strcmp(a, "--steps")) {
-            if (!parse_int(v, 1, INT64_MAX / 8, &n)) return bad_value(a, v, "a positive step count");
+            if (!option_int(v, 1, INT64_MAX / 8, &n)) return bad_value(a, v, "a positive step count");
             o->max_steps = n, shapes = false;
         } else if (!strcmp(a, "--patience")) {
-            if (!parse_int(v, 0, 1000000, &n)) return bad_value(a, v, "0..1000000 epochs");
+            if (!option_int(v, 0, 1000000, &n)) return bad_value(a, v, "0..1000000 epochs");
             o->patience = (int)n, shapes = false;
         } else if (!strcmp(a, "--threads")) {
-            if (!parse_int(v, 1, 1024, &n)) return bad_value(a, v, "1..1024");
+            if (!option_int(v, 1, 1024, &n)) return bad_value(a, v, "1..1024");
             o->threads = (int)n, shapes = false;
         } else if (!strcmp(a, "--seed")) {
-            if (!parse_int(v, 0, INT64_MAX, &n)) return bad_value(a, v, "a non-negative integer");
+            if (!option_int(v, 0, INT64_MAX, &n)) return bad_value(a, v, "a non-negative integer");
             o->seed = (uint64_t)n;
         } else if (!strcmp(a, "--weights")) {
             if (!strcmp(v, "auto")) o->weights = WEIGHTS_AUTO;
@@ -236,10 +223,10 @@ static int parse_options(int argc, char **argv, options *o)
             else return bad_value(a, v, "auto, f32 or f16");
             shapes = false;
         } else if (!strcmp(a, "--log-every")) {
-            if (!parse_int(v, 1, 1000000, &n)) return bad_value(a, v, "1..1000000 steps");
+            if (!option_int(v, 1, 1000000, &n)) return bad_value(a, v, "1..1000000 steps");
             o->log_every = (int)n, shapes = false;
         } else if (!strcmp(a, "--checkpoint-minutes")) {
-            if (!parse_int(v, 0, 100000, &n)) return bad_value(a, v, "0..100000 (0: only at epoch ends)");
+            if (!option_int(v, 0, 100000, &n)) return bad_value(a, v, "0..100000 (0: only at epoch ends)");
             o->checkpoint_minutes = (int)n, shapes = false;
         } else {
             fprintf(stderr, "nn-train: %s: unknown option\n", a);

@@ -13,6 +13,78 @@ info=$("$build/tools/nn-info" "$model")
 data=$(cat "data/datasets/$config.data.txt")
 baseline=data/datasets/$config.baseline.json
 hp() { awk -v k="$1" '$1 == k { $1 = ""; sub(/^ +/, ""); gsub(/"/, ""); print; exit }' <<< "$info"; }
+if [ "$config" = piano_genie ]; then
+  # nn-train genie's own log: the row of the best eval NLL, and its key n-gram baselines.
+  log=$model.genie.csv
+  read -r g_step g_nll g_acc g_viol g_agree g_dev g_range g_ppl < <(awk -F, 'NR > 1 { if (best == "" || $7 + 0 < best) {
+      best = $7 + 0; line = $1 " " $7 " " $8 " " $12 " " $13 " " $14 " " $15 " " $16 } } END { print line }' "$log")
+  read -r b_order b_nll < <(awk -F, 'NR == 2 { for (i = 17; i <= NF; i++) if (best == "" || $i + 0 < best) { best = $i + 0; o = i - 16 }
+      print o " " best }' "$log")
+  baselines=$(awk -F, 'NR == 2 { for (i = 17; i <= NF; i++) printf "%s%d: %.4f", (i > 17 ? ", " : ""), i - 16, $i }' "$log")
+  evals=$(awk 'END { print NR - 1 }' "$log")
+  crops=$(grep -o '[0-9]* evaluation crops' "data/datasets/$config.train.txt" | cut -d' ' -f1)
+  gain=$(awk -v a="$b_nll" -v b="$g_nll" 'BEGIN { printf "%.3f nats per note (%.1f %%)", a - b, 100 * (a - b) / a }')
+  cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
+  cat <<CARD
+# Starter model: piano_genie
+
+\`presets/piano_genie.nnm\`, Piano Genie's decoder, trained on this project's machine by
+\`tools/recipes/train-starter.sh piano_genie\` with \`nn-train genie\`. A starter: Debian's packages hold
+little piano music, so it learnt from every pitched note of the corpora; train your own on a
+piano library with the same commands. The Piano Genie plugin plays it (eight buttons to 88 keys).
+
+## Model
+
+| | |
+|---|---|
+| kind | event_rnn with input projection: Piano Genie's decoder, $(hp num_layers) LSTM layers of 128, 88 keys |
+| encoding | piano_genie (input $(hp input_size): button value, last key of 89, delta-time bin of 33) |
+| parameters | $(awk '$1 == "parameters" { print $2 }' <<< "$info") (the decoder; the encoder and quantiser stay in \`$model.ckpt\`) |
+| file | $(stat -c %s "$model") bytes, f32 |
+
+Trained as Magenta's PianoGeniePaper configuration (configs.py): a bidirectional 2 x LSTM 128 encoder
+over one-hot keys and delta-time bins (forward and backward share their weights, as model.py's one
+cell object does), a dense layer to one value per note, the integer quantiser into 8 buttons with a
+straight-through gradient, and the autoregressive decoder; loss = reconstruction cross-entropy +
+range penalty + contour penalty (margin 1, squared), weights 1, 1; the deviation penalty has weight 0
+there and is only measured. Adam 3e-4, batches of 32 random 128-note crops of performances of at
+least 128 notes, transposed by a random -6..5 semitones that keep the crop on the keyboard. Not done:
+loader.py's 0.95..1.05 tempo stretch (the dataset stores delta bins, not times).
+
+## Data
+
+Debian packages only, fetched by \`tools/fetch-corpora.sh\` (mma grooves, freedoom, openttd-openmsx,
+planetblupi, pianobooster, hydrogen, abcmidi and abcm2ps tunes, musescore demos), then
+\`nn-train data --encoding piano_genie\`: every non-drum note of each file sorted by onset and pitch
+(loader.py), pitches 21..108, one record per file; files go to evaluation by a hash of their path
+(10 %). Piano-only material is scarce (15 pianobooster pieces), so all instruments count.
+
+\`\`\`
+$data
+\`\`\`
+
+## Training
+
+Options \`$options\`; $evals evaluations; the decoder kept is that of the best evaluation (step
+$g_step). Time on this machine ($cpu, $(nproc) cores shared, $threads thread): $seconds s.
+Logs: \`presets/piano_genie.nnm.csv\` (the usual columns), \`presets/piano_genie.nnm.genie.csv\`
+(every loss, button figures, baselines); curve: \`presets/piano_genie.nnm.svg\`.
+
+## Evaluation ($crops consecutive 128-note crops of the evaluation files, nats per note)
+
+| model | eval NLL | accuracy |
+|---|---:|---:|
+| this decoder, given the encoder's buttons and the delta times | $g_nll | $g_acc |
+| key n-gram (interpolated Kneser-Ney, keys alone, order $b_order, the best of $baselines) | $b_nll | |
+
+The decoder beats the key n-gram by $gain; it also sees the buttons, which is the point of Piano Genie.
+
+Buttons (model.py's statistics on the same crops): contour violations $g_viol (note pairs whose key
+and button move in opposite directions; agreement $g_agree), repeated keys given a different button
+$g_dev, values inside [-1, 1] $g_range, button perplexity $g_ppl of 8.
+CARD
+  exit 0
+fi
 # The best baseline order by eval NLL.
 read -r b_order b_nll b_acc b_ppl < <(tr '{' '\n' < "$baseline" | awk -F'[:,]' '/"order"/ {
     for (i = 1; i <= NF; i++) { gsub(/[ "}\]]/, "", $i) }
