@@ -421,7 +421,7 @@ static int read_checkpoint_setup(const char *path, options *o, const char *encod
         return -1;
     }
     const char *command = nn_model_string(m, "command", ""), *enc = nn_model_string(m, "encoding", "");
-    if (strcmp(command, o->command) || strcmp(enc, encoding_name)) {
+    if (strcmp(command, o->command) || !same_config(enc, encoding_name)) {
         snprintf(why, WHY_SIZE, "%s: a checkpoint of `nn-train %s` on '%s' data, not of `nn-train %s` on '%s' data",
                  path, command, enc, o->command, encoding_name);
         nn_model_free(m);
