@@ -415,7 +415,7 @@ static int read_checkpoint_setup(const char *path, options *o, const char *encod
     if (nn_model_load(path, &m, message) != NN_OK)
         return snprintf(why, WHY_SIZE, "%s", message), -1;
     if (nn_model_kind(m) != NN_KIND_TRAIN_CHECKPOINT) {
-        snprintf(why, WHY_SIZE, "%s: a %s model file, not an nn-train checkpoint (the run's MODEL.ckpt)", path,
+        snprintf(why, WHY_SIZE, "%s: an %s model file, not an nn-train checkpoint (the run's MODEL.ckpt)", path,
                  nn_kind_name(nn_model_kind(m)));
         nn_model_free(m);
         return -1;
@@ -673,6 +673,10 @@ int command_train(int argc, char **argv)
     bool stop = false, stopped_early = false;
     trainer_optim optim = {0, o.clip_norm, o.seed};
     nn_train_metrics best_metrics = {0};
+    /* Whether `best` holds weights this run found best. After --resume it holds the checkpoint's
+     * current weights until an evaluation improves: the best model is then the file on disk,
+     * which the final save must not overwrite. */
+    bool best_is_new = false;
 
     for (; s.epoch < o.epochs && !stop; s.epoch++, s.batch_in_epoch = 0) {
         memcpy(train_ids, train_order, (size_t)n_train * sizeof *train_ids);
@@ -742,6 +746,7 @@ int command_train(int argc, char **argv)
             s.best_eval = n_eval ? eval_loss : INFINITY, s.best_epoch = s.epoch, s.bad_epochs = 0;
             memcpy(best, trainer_params(t), P * sizeof *best);
             best_metrics = ev;
+            best_is_new = true;
             if (lead && save_model(&o, tensors, tensor_count, best, NN_F32, encoding_name, n_eval ? &ev : NULL, s.step, why)) {
                 fprintf(stderr, "\nnn-train: cannot save the model: %s\n", why);
                 goto done;
@@ -790,7 +795,7 @@ int command_train(int argc, char **argv)
             fprintf(info, "weights: eval loss %.5f with f32, %.5f with f16: saving %s\n", l32, l16,
                     dtype == NN_F16 ? "f16" : "f32");
     }
-    if (lead && s.best_epoch >= 0 &&
+    if (lead && s.best_epoch >= 0 && best_is_new &&
         save_model(&o, tensors, tensor_count, best, dtype, encoding_name, n_eval ? &best_metrics : NULL, s.step, why)) {
         fprintf(stderr, "nn-train: cannot save the model: %s\n", why);
         goto done;
