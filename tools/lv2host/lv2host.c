@@ -15,7 +15,9 @@
 #include <lv2/options/options.h>
 #include <lv2/parameters/parameters.h>
 #include <lv2/patch/patch.h>
+#include <lv2/presets/presets.h>
 #include <lv2/resize-port/resize-port.h>
+#include <lv2/state/state.h>
 #include <lv2/time/time.h>
 #include <lv2/worker/worker.h>
 
@@ -991,6 +993,108 @@ bool lv2host_read_set(const lv2host_world *world, const LV2_Atom *atom, LV2_URID
     *property = ((const LV2_Atom_URID *)key)->body;
     *value = found;
     return true;
+}
+
+/* ---- State and presets ---------------------------------------------------------------------------- */
+
+uint32_t lv2host_port_count(const lv2host_plugin *plugin) { return plugin->port_count; }
+
+/* lilv asks for each control input's value by symbol and copies it at once. */
+static const void *get_port_value(const char *symbol, void *user, uint32_t *size, uint32_t *type)
+{
+    lv2host_plugin *p = user;
+    int i = lv2host_port(p, symbol);
+    if (i < 0 || p->ports[i].kind != PORT_CONTROL)
+        return NULL;
+    *size = sizeof(float);
+    *type = p->world->urids.atom_Float;
+    return &p->ports[i].value;
+}
+
+bool lv2host_state_save(lv2host_plugin *plugin, const char *dir, const char *file, char *why)
+{
+    lv2host_world *w = plugin->world;
+    LilvState *state = lilv_state_new_from_instance(plugin->lilv_plugin, plugin->instance, &w->map, NULL, dir, dir,
+                                                    dir, get_port_value, plugin, LV2_STATE_IS_POD, NULL);
+    if (!state) {
+        snprintf(why, LV2HOST_MESSAGE_SIZE, "%s: lilv_state_new_from_instance failed", plugin->name);
+        return false;
+    }
+    int failed = lilv_state_save(w->lilv, &w->map, &w->unmap, state, NULL, dir, file);
+    lilv_state_free(state);
+    if (failed) {
+        snprintf(why, LV2HOST_MESSAGE_SIZE, "%s: lilv_state_save of %.150s/%.150s failed", plugin->name, dir, file);
+        return false;
+    }
+    return true;
+}
+
+LilvState *lv2host_state_load(lv2host_world *world, const char *path, char *why)
+{
+    LilvState *state = lilv_state_new_from_file(world->lilv, &world->map, NULL, path);
+    if (!state)
+        snprintf(why, LV2HOST_MESSAGE_SIZE, "cannot read the state %.400s", path);
+    return state;
+}
+
+LilvNodes *lv2host_presets(lv2host_world *world, const char *plugin_uri)
+{
+    LilvNode *uri = lilv_new_uri(world->lilv, plugin_uri);
+    const LilvPlugin *plugin = uri ? lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world->lilv), uri) : NULL;
+    lilv_node_free(uri);
+    if (!plugin)
+        return NULL;
+    LilvNode *preset_class = lilv_new_uri(world->lilv, LV2_PRESETS__Preset);
+    LilvNodes *presets = lilv_plugin_get_related(plugin, preset_class);
+    lilv_node_free(preset_class);
+    return presets;
+}
+
+LilvState *lv2host_preset_load(lv2host_world *world, const char *preset_uri, char *why)
+{
+    LilvNode *preset = lilv_new_uri(world->lilv, preset_uri);
+    LilvState *state = NULL;
+    if (preset) {
+        lilv_world_load_resource(world->lilv, preset); /* the preset's own file, not only the manifest */
+        state = lilv_state_new_from_world(world->lilv, &world->map, preset);
+        lilv_node_free(preset);
+    }
+    if (!state)
+        snprintf(why, LV2HOST_MESSAGE_SIZE, "cannot load the preset <%.400s>", preset_uri);
+    return state;
+}
+
+typedef struct restoring {
+    lv2host_plugin *plugin;
+    int set;
+    char *why; /* the first port value that was not a number */
+} restoring;
+
+static void set_port_value(const char *symbol, void *user, const void *value, uint32_t size, uint32_t type)
+{
+    restoring *r = user;
+    const lv2host_urids *u = &r->plugin->world->urids;
+    double v = type == u->atom_Float && size == sizeof(float)     ? *(const float *)value
+               : type == u->atom_Double && size == sizeof(double) ? *(const double *)value
+               : type == u->atom_Int && size == sizeof(int32_t)   ? *(const int32_t *)value
+               : type == u->atom_Long && size == sizeof(int64_t)  ? (double)*(const int64_t *)value
+                                                                  : NAN;
+    if (isnan(v)) {
+        const char *name = unmap_urid(r->plugin->world, type);
+        if (!r->why[0])
+            snprintf(r->why, LV2HOST_MESSAGE_SIZE, "port \"%.100s\": a value of type %.300s, size %u", symbol,
+                     name ? name : "(unmapped)", size);
+        return;
+    }
+    r->set += lv2host_set(r->plugin, symbol, (float)v);
+}
+
+int lv2host_state_restore(lv2host_plugin *plugin, const LilvState *state, char *why)
+{
+    restoring r = {plugin, 0, why};
+    why[0] = 0;
+    lilv_state_restore(state, plugin->instance, set_port_value, &r, 0, NULL);
+    return r.set;
 }
 
 /* ---- Transport ---------------------------------------------------------------------------------- */

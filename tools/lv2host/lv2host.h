@@ -117,7 +117,7 @@ void lv2host_plugin_free(lv2host_plugin *plugin);
 const char *lv2host_plugin_name(const lv2host_plugin *plugin);
 /** The directory of the plugin's bundle, with a trailing '/'. */
 const char *lv2host_plugin_bundle(const lv2host_plugin *plugin);
-/** The lilv instance, for what lv2host does not wrap (state: lilv_state_restore, save). */
+/** The lilv instance, for what lv2host does not wrap. */
 LilvInstance *lv2host_plugin_instance(lv2host_plugin *plugin);
 
 /** The index of the port with this symbol, -1 if none (not real-time safe: use it at setup). */
@@ -187,6 +187,34 @@ int lv2host_log_errors(const lv2host_plugin *plugin);
 int lv2host_log_warnings(const lv2host_plugin *plugin);
 /** The text of the last log:Error ("" if none) into out[size]. Not real-time safe. */
 void lv2host_last_error(lv2host_plugin *plugin, char *out, size_t size);
+
+/* ---- State and presets (lilv) ---------------------------------------------------------------
+ * None of these is real-time safe. The plugin's save() and restore() get lilv's own features
+ * only (the file paths), not the instance's: state:threadSafeRestore is not asked for. */
+
+/** How many ports the plugin has (every kind). */
+uint32_t lv2host_port_count(const lv2host_plugin *plugin);
+
+/** Save the instance's state to `dir`/`file` (Turtle) as Jalv does: the copy, link and save
+ *  folders are all `dir`, so a file the state names outside it is linked in (with no link
+ *  folder lilv 0.24's lilv_state_save deletes such a file). Every control input's value is
+ *  saved as an atom:Float, with what the plugin's save() stores (LV2_STATE_IS_POD). False with
+ *  `why` on failure. */
+bool lv2host_state_save(lv2host_plugin *plugin, const char *dir, const char *file, char *why);
+/** Read a state file (one lv2host_state_save wrote); NULL with `why` if it cannot be read.
+ *  Free it with lilv_state_free. */
+LilvState *lv2host_state_load(lv2host_world *world, const char *path, char *why);
+/** The plugin's presets (the pset:Preset resources related to it) in lilv's order; NULL when
+ *  there is no plugin `plugin_uri`. Free them with lilv_nodes_free. */
+LilvNodes *lv2host_presets(lv2host_world *world, const char *plugin_uri);
+/** Load the preset `preset_uri` (its own file too) as a state; NULL with `why` on failure. Free
+ *  it with lilv_state_free. */
+LilvState *lv2host_preset_load(lv2host_world *world, const char *preset_uri, char *why);
+/** Apply a state to the instance: each port value of type atom:Float, Double, Int or Long to
+ *  that control input (lv2host_set), then the plugin's restore(). Returns the control inputs
+ *  set. `why` is "" when every port value was a number; else it names the first that was not
+ *  (that port is left as it was). */
+int lv2host_state_restore(lv2host_plugin *plugin, const LilvState *state, char *why);
 
 /* ---- Host-side helpers ------------------------------------------------------------------------ */
 
