@@ -27,12 +27,18 @@ render() {
 
 # 1. The plugins: Drums, Improv and Melody RNN, the LV2 plugins as built (bundles in
 # build/release/lv2), hosted together by nn-render on one transport over a chord progression,
-# offline and deterministic (same seed, same file).
+# offline and deterministic (same seed, same file). After the session (--piano), the piano
+# plugins in out/demo/piano.mid: Performance RNN free running for the same 16 bars, then Piano
+# Genie played by nn-render (a fixed phrase on its eight buttons) for four. A piano plugin whose
+# bundle has no starter model is skipped (nn-render says so); with neither there is no piano.mid.
 echo
-echo "=== The LV2 plugins in one session: Drums RNN, Improv RNN over the chords, Melody RNN answering"
+echo "=== The LV2 plugins in one session: Drums RNN, Improv RNN over the chords, Melody RNN answering;"
+echo "    then the piano plugins: Performance RNN free running, Piano Genie played by nn-render"
 LV2_PATH=$PWD/build/release/lv2 build/release/tools/lv2host/nn-render --out out/demo --bpm 112 --bars 16 \
-  --progression "C Am F G7" --seed 7 "$@"
+  --progression "C Am F G7" --seed 7 --piano "$@"
 session_wav=$(render out/demo/session.mid || true)
+piano_wav=
+[ ! -f out/demo/piano.mid ] || piano_wav=$(render out/demo/piano.mid || true)
 
 # 2. The engine on its own: a model file in basic_rnn's shape played block by block as a
 # plugin would, replayed identically, and damaged files refused while it keeps playing.
@@ -58,6 +64,11 @@ done
 
 echo
 echo "The plugins' session: out/demo/session.mid${session_wav:+ and $session_wav}"
+if [ -f out/demo/piano.mid ]; then
+  echo "The piano plugins:    out/demo/piano.mid${piano_wav:+ and $piano_wav}"
+else
+  echo "The piano plugins:    no piano.mid (neither piano bundle has its starter model)"
+fi
 echo "The engine demo's model file: out/demo/demo-basic_rnn.nnm (the damaged copies beside it are the refused ones)"
 echo "nn-train generate: ${generated[*]}"
 [ ${#heard[@]} -eq 0 ] || echo "  rendered:        ${heard[*]}"

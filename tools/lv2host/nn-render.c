@@ -4,7 +4,7 @@
  * Copyright 2026 The magenta-lv2 authors. GPL-3.0-or-later.
  *
  *   nn-render --out DIR [--bpm 112] [--bars 16] [--progression "C Am F G7"] [--seed 7]
- *             [--drum-loop 2] [--lv2-path PATH]
+ *             [--drum-loop 2] [--piano] [--lv2-path PATH]
  *   nn-render --self-test [the same options but --out]
  *
  * The session, offline (freewheeling: fixed blocks of 256 frames at 48 kHz, the worker run
@@ -20,9 +20,17 @@
  * each for the drums (channel 10), Improv RNN, Melody RNN's answers, the phrases played to it,
  * and the progression as pad chords.
  *
+ * --piano also renders a short piano scene, offline in the same way, into DIR/piano.mid (type 1,
+ * atomic): Performance RNN free runs for --bars bars (seed --seed), then this tool plays Piano
+ * Genie's eight buttons for four bars (a fixed phrase of rising and falling contours, two presses
+ * a beat, each held half a beat); one track each. A plugin whose bundle has no starter model
+ * (presets/performance_with_dynamics.nnm or presets/piano_genie.nnm missing when meson
+ * configured) is skipped with a message; that is not a failure.
+ *
  * --self-test renders twice, each time in a process of its own into a temporary folder, and
  * checks that the two files are identical, that every track of the file has notes and that every
- * note-on in it has its note-off.
+ * note-on in it has its note-off; when both piano bundles have their models, the same for
+ * piano.mid.
  */
 #include "lv2host.h"
 #include "music.h"
@@ -51,6 +59,7 @@ typedef struct options {
     const char *out, *lv2_path, *progression;
     double bpm;
     int bars, seed, drum_loop;
+    bool piano; /* also DIR/piano.mid */
 } options;
 
 /* ---- Options ------------------------------------------------------------------------------------ */
@@ -58,11 +67,13 @@ typedef struct options {
 static int usage(FILE *to)
 {
     fputs("usage: nn-render --out DIR [--bpm 112] [--bars 16] [--progression \"C Am F G7\"] [--seed 7]\n"
-          "                 [--drum-loop 2] [--lv2-path PATH]\n"
+          "                 [--drum-loop 2] [--piano] [--lv2-path PATH]\n"
           "       nn-render --self-test [the same options but --out]\n"
           "Renders Drums RNN, Improv RNN (over the progression, one chord per bar) and Melody RNN\n"
           "(answering a phrase played to it every fourth bar) together through their LV2 plugins and\n"
-          "writes DIR/session.mid. The same options and seed give the same file.\n",
+          "writes DIR/session.mid. --piano also writes DIR/piano.mid: Performance RNN free running for\n"
+          "the bars, then Piano Genie played by this tool for four bars. The same options and seed give\n"
+          "the same files.\n",
           to);
     return to == stderr ? 2 : 0;
 }
@@ -142,7 +153,7 @@ static int parse_options(int argc, char **argv, options *o, bool *self_test)
     *self_test = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        bool takes_value = strcmp(a, "--self-test") && strcmp(a, "--help") && strcmp(a, "-h");
+        bool takes_value = strcmp(a, "--self-test") && strcmp(a, "--piano") && strcmp(a, "--help") && strcmp(a, "-h");
         if (takes_value && !v && !strncmp(a, "--", 2)) {
             fprintf(stderr, "nn-render: %s needs a value\n", a);
             return 2;
@@ -165,7 +176,9 @@ static int parse_options(int argc, char **argv, options *o, bool *self_test)
         } else if (!strcmp(a, "--drum-loop")) {
             if (!parse_int(a, argv[++i], 0, 32, &o->drum_loop))
                 return 2;
-        } else if (!strcmp(a, "--self-test"))
+        } else if (!strcmp(a, "--piano"))
+            o->piano = true;
+        else if (!strcmp(a, "--self-test"))
             *self_test = true;
         else if (!strcmp(a, "--help") || !strcmp(a, "-h"))
             return usage(stdout), 1;
@@ -187,12 +200,15 @@ static int parse_options(int argc, char **argv, options *o, bool *self_test)
 
 /* ---- The session ---------------------------------------------------------------------------------- */
 
-/* The tracks of the file, as music_seq instruments (the writer makes one track each, in this order). */
+/* The tracks of the files, as music_seq instruments (the writer makes one track each, in this
+ * order): session.mid's, then piano.mid's. */
 enum { TRACK_DRUMS, TRACK_IMPROV, TRACK_MELODY, TRACK_CALL, TRACK_CHORDS, TRACK_COUNT };
-static const char *const track_names[TRACK_COUNT] = {"Drums RNN", "Improv RNN", "Melody RNN", "phrases played in",
-                                                     "chords"};
-/* General MIDI programs (from 0): standard kit, alto sax, vibraphone, acoustic grand, warm pad. */
-static const int track_programs[TRACK_COUNT] = {0, 65, 11, 0, 89};
+enum { TRACK_PERFORMANCE = TRACK_COUNT, TRACK_GENIE, TRACK_ALL };
+static const char *const track_names[TRACK_ALL] = {"Drums RNN", "Improv RNN", "Melody RNN", "phrases played in",
+                                                   "chords", "Performance RNN", "Piano Genie"};
+/* General MIDI programs (from 0): standard kit, alto sax, vibraphone, acoustic grand, warm pad;
+ * acoustic grand and bright piano, so the two pianos can be told apart. */
+static const int track_programs[TRACK_ALL] = {0, 65, 11, 0, 89, 0, 1};
 
 typedef struct voice {
     const char *name, *uri;
@@ -209,6 +225,8 @@ typedef struct session {
     progression prog;
     lv2host_world *world;
     voice voices[3];
+    int voice_count;
+    int instrument_of[TRACK_ALL]; /* a track's music_seq instrument: note_seq's writer wants them from 0 */
     music_seq seq;
     int64_t roll_frame; /* the host frame where the transport starts rolling */
     long zero_length;
@@ -228,7 +246,7 @@ static bool add_note(session *s, int track, int pitch, int velocity, int64_t sta
     }
     music_note note = {.start = (double)start / RATE, .end = (double)end / RATE, .pitch = (uint8_t)pitch,
                        .velocity = (uint8_t)velocity, .program = (uint8_t)track_programs[track],
-                       .is_drum = track == TRACK_DRUMS, .instrument = track};
+                       .is_drum = track == TRACK_DRUMS, .instrument = s->instrument_of[track]};
     if (music_seq_add_note(&s->seq, &note) != MUSIC_OK) {
         fputs("nn-render: out of memory\n", stderr);
         return false;
@@ -323,6 +341,15 @@ static bool add_chords(session *s)
     return true;
 }
 
+/* A voice's note bookkeeping, before its first callback: nothing sounds. */
+static void voice_silence(voice *v)
+{
+    for (int c = 0; c < 16; c++)
+        for (int k = 0; k < 128; k++)
+            v->started[c][k] = -1;
+    lv2host_notes_init(&v->notes);
+}
+
 static bool set_control(voice *v, const char *symbol, float value)
 {
     if (lv2host_set(v->p, symbol, value))
@@ -354,16 +381,14 @@ static bool make_voices(session *s)
             fprintf(stderr, "nn-render: %s\n", why);
             return false;
         }
+        s->voice_count = i + 1;
         v->control = lv2host_port(v->p, "control");
         v->midi_out = lv2host_port(v->p, "midi_out");
         if (v->control < 0 || v->midi_out < 0) {
             fprintf(stderr, "nn-render: %s lacks the port 'control' or 'midi_out'\n", v->name);
             return false;
         }
-        for (int c = 0; c < 16; c++)
-            for (int k = 0; k < 128; k++)
-                v->started[c][k] = -1;
-        lv2host_notes_init(&v->notes);
+        voice_silence(v);
         /* Each plugin its own seed; the tempo also for its own clock. */
         if (!set_control(v, "seed", (float)((s->o->seed + i) % 16777216)) || !set_control(v, "bpm", (float)s->o->bpm))
             return false;
@@ -377,7 +402,7 @@ static bool make_voices(session *s)
 /* One callback of every plugin; host_frame is where the block starts. */
 static void run_block(session *s, int64_t host_frame)
 {
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < s->voice_count; i++) {
         voice *v = &s->voices[i];
         lv2host_run(v->p, BLOCK);
         LV2_ATOM_SEQUENCE_FOREACH (lv2host_sequence(v->p, v->midi_out), ev) {
@@ -387,6 +412,30 @@ static void run_block(session *s, int64_t host_frame)
                 take_midi(s, v, host_frame + ev->time.frames - s->roll_frame, m, size);
         }
         lv2host_idle(v->p);
+    }
+}
+
+/* After the end: every voice deactivated, silent, having played, and with nothing logged as an error. */
+static void check_voices(session *s, int bars)
+{
+    char why[LV2HOST_MESSAGE_SIZE];
+    for (int i = 0; i < s->voice_count; i++) {
+        voice *v = &s->voices[i];
+        lv2host_deactivate(v->p);
+        int sounding = lv2host_notes_sounding(&v->notes);
+        if (sounding) {
+            fprintf(stderr, "nn-render: %s: %d notes still sound after the end\n", v->name, sounding);
+            s->failed = true;
+        }
+        if (v->notes.note_ons == 0) {
+            fprintf(stderr, "nn-render: %s played no note in %d bars\n", v->name, bars);
+            s->failed = true;
+        }
+        if (lv2host_log_errors(v->p)) {
+            lv2host_last_error(v->p, why, sizeof why);
+            fprintf(stderr, "nn-render: %s logged an error: %s\n", v->name, why);
+            s->failed = true;
+        }
     }
 }
 
@@ -477,49 +526,41 @@ static bool render(session *s)
         }
         run_block(s, host_frame);
     }
-    for (int i = 0; i < 3; i++) {
-        voice *v = &s->voices[i];
-        lv2host_deactivate(v->p);
-        int sounding = lv2host_notes_sounding(&v->notes);
-        if (sounding) {
-            fprintf(stderr, "nn-render: %s: %d notes still sound after the transport stopped\n", v->name, sounding);
-            s->failed = true;
-        }
-        if (v->notes.note_ons == 0) {
-            fprintf(stderr, "nn-render: %s played no note in %d bars\n", v->name, o->bars);
-            s->failed = true;
-        }
-        if (lv2host_log_errors(v->p)) {
-            lv2host_last_error(v->p, why, sizeof why);
-            fprintf(stderr, "nn-render: %s logged an error: %s\n", v->name, why);
-            s->failed = true;
-        }
-    }
+    check_voices(s, o->bars);
     return add_chords(s) && !s->failed;
 }
 
-static int write_session(session *s, double seconds)
+/* The session's notes as DIR/`name` (tempo and 4/4 in the conductor track), atomically. */
+static bool write_midi(session *s, const char *name, char path[PATH_MAX])
 {
-    char path[PATH_MAX], why[MUSIC_MESSAGE_SIZE];
+    char why[MUSIC_MESSAGE_SIZE];
     if (mkdir(s->o->out, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "nn-render: cannot make the folder %s: %s\n", s->o->out, strerror(errno));
-        return 1;
+        return false;
     }
-    if (snprintf(path, sizeof path, "%s/session.mid", s->o->out) >= (int)sizeof path) {
-        fprintf(stderr, "nn-render: the path %s/session.mid is too long\n", s->o->out);
-        return 1;
+    if (snprintf(path, PATH_MAX, "%s/%s", s->o->out, name) >= PATH_MAX) {
+        fprintf(stderr, "nn-render: the path %s/%s is too long\n", s->o->out, name);
+        return false;
     }
     s->seq.ticks_per_quarter = TICKS_PER_QUARTER;
     if (music_seq_add_tempo(&s->seq, 0.0, s->o->bpm) != MUSIC_OK ||
         music_seq_add_time_signature(&s->seq, 0.0, 4, 4) != MUSIC_OK) {
         fputs("nn-render: out of memory\n", stderr);
-        return 1;
+        return false;
     }
     music_seq_sort(&s->seq);
     if (music_midi_write_file(&s->seq, path, why) != MUSIC_OK) {
         fprintf(stderr, "nn-render: %s\n", why);
-        return 1;
+        return false;
     }
+    return true;
+}
+
+static int write_session(session *s, double seconds)
+{
+    char path[PATH_MAX];
+    if (!write_midi(s, "session.mid", path))
+        return 1;
     int per_track[TRACK_COUNT] = {0};
     for (int i = 0; i < s->seq.notes.count; i++)
         per_track[s->seq.notes.items[i].instrument]++;
@@ -531,6 +572,216 @@ static int write_session(session *s, double seconds)
     return 0;
 }
 
+/* ---- The piano scene ------------------------------------------------------------------------------ */
+
+enum { GENIE_BARS = 4, GENIE_STEPS = GENIE_BARS * 8, GENIE_FIRST_NOTE = 60 };
+
+/* The two piano plugins, each with the starter model its bundle holds when presets/ had it. */
+typedef struct piano_part {
+    const char *name, *uri, *model;
+    int track;
+} piano_part;
+static const piano_part piano_parts[2] = {
+    {"Performance RNN", PLUGINS "performance_rnn", "performance_with_dynamics.nnm", TRACK_PERFORMANCE},
+    {"Piano Genie", PLUGINS "piano_genie", "piano_genie.nnm", TRACK_GENIE}};
+
+/* The buttons pressed on Piano Genie (0 lowest .. 7 highest), one per eighth note, each held half
+ * a beat; -1 holds the previous press on. Arches that climb a step each bar, then a fall to the
+ * lowest button, held for the last beat. */
+static const int genie_phrase[GENIE_STEPS] = {0, 1, 2, 3, 4, 3, 2, 1, /* */ 2, 3, 4, 5, 6, 5, 4, 3,
+                                              4, 5, 6, 7, 6, 5, 4, 2, /* */ 5, 4, 3, 2, 1, 2, 0, -1};
+
+typedef struct press {
+    int64_t on, off; /* frames from the roll */
+    uint8_t note, velocity;
+} press;
+
+/* The phrase from `first_beat`: accents on the beats, a little louder as it climbs. */
+static int genie_presses(const session *s, double first_beat, press *presses)
+{
+    int count = 0;
+    for (int i = 0; i <= GENIE_STEPS; i++) {
+        if (i < GENIE_STEPS && genie_phrase[i] < 0)
+            continue;
+        int64_t frame = beat_frame(s, first_beat + i * 0.5);
+        if (count > 0) /* the previous press is released as this one comes (or the phrase ends) */
+            presses[count - 1].off = frame;
+        if (i == GENIE_STEPS)
+            break;
+        int button = genie_phrase[i];
+        presses[count++] = (press){.on = frame, .note = (uint8_t)(GENIE_FIRST_NOTE + button),
+                                   .velocity = (uint8_t)(76 + 3 * button + (i % 2 ? 0 : 12))};
+    }
+    return count;
+}
+
+/* The plugin of a piano part with its bundle's model, or NULL with `why` saying what is missing:
+ * the plugin on the LV2 path, or the model in its bundle (presets/ lacked it when meson configured). */
+static lv2host_plugin *piano_plugin(lv2host_world *world, const piano_part *part, const lv2host_config *config,
+                                    char *why)
+{
+    lv2host_plugin *p = lv2host_plugin_new(world, part->uri, config, why);
+    if (!p)
+        return NULL;
+    char path[PATH_MAX];
+    int n = snprintf(path, sizeof path, "%s%s", lv2host_plugin_bundle(p), part->model);
+    if (n < 0 || n >= (int)sizeof path || access(path, R_OK) != 0) {
+        snprintf(why, LV2HOST_MESSAGE_SIZE,
+                 "%s's bundle %s has no model %s (presets/%s was not there when meson configured the build)",
+                 part->name, lv2host_plugin_bundle(p), part->model, part->model);
+        lv2host_plugin_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+/* Performance RNN free running from bar 1 to the end of --bars, then Piano Genie played for
+ * GENIE_BARS (from bar 1 when Performance RNN is missing). Either may be missing: it is skipped. */
+static bool render_piano(session *s, int *genie_press_count)
+{
+    const options *o = s->o;
+    char why[LV2HOST_MESSAGE_SIZE];
+    lv2host_config config = lv2host_config_default(RATE, BLOCK);
+    config.worker = LV2HOST_WORKER_SYNC;
+    config.responses_before_run = true;
+    voice *perf = NULL, *genie = NULL;
+    for (int i = 0; i < 2; i++) {
+        const piano_part *part = &piano_parts[i];
+        config.name = part->name;
+        lv2host_plugin *p = piano_plugin(s->world, part, &config, why);
+        if (!p) {
+            fprintf(stderr, "nn-render: %s; the piano scene goes without %s\n", why, part->name);
+            continue;
+        }
+        s->instrument_of[part->track] = s->voice_count;
+        voice *v = &s->voices[s->voice_count++];
+        v->name = part->name, v->uri = part->uri, v->track = part->track, v->p = p;
+        v->control = lv2host_port(p, "control");
+        v->midi_out = lv2host_port(p, "midi_out");
+        if (v->control < 0 || v->midi_out < 0) {
+            fprintf(stderr, "nn-render: %s lacks the port 'control' or 'midi_out'\n", v->name);
+            return false;
+        }
+        voice_silence(v);
+        *(i == 0 ? &perf : &genie) = v;
+    }
+    if (s->voice_count == 0)
+        return true;
+    if (perf && !(set_control(perf, "seed", (float)o->seed) && set_control(perf, "bpm", (float)o->bpm) &&
+                  set_control(perf, "mode", 2)))
+        return false;
+    if (genie) {
+        /* Its own seed; the buttons where the phrase presses them; each key at its press's velocity. */
+        if (!set_control(genie, "seed", (float)((o->seed + 1) % 16777216)) || !set_control(genie, "velocity_mode", 0))
+            return false;
+        for (int b = 0; b < 8; b++) {
+            char symbol[32];
+            snprintf(symbol, sizeof symbol, "button%d_note", b + 1);
+            if (!set_control(genie, symbol, (float)(GENIE_FIRST_NOTE + b)))
+                return false;
+        }
+    }
+    for (int i = 0; i < s->voice_count; i++)
+        lv2host_activate(s->voices[i].p);
+
+    press presses[GENIE_STEPS];
+    int count = genie ? genie_presses(s, perf ? o->bars * 4.0 : 0.0, presses) : 0, next = 0;
+    *genie_press_count = count;
+    int64_t perf_end = perf ? beat_frame(s, o->bars * 4.0) : -1, end = count ? presses[count - 1].off : perf_end;
+
+    /* Performance RNN's transport: stopped at bar 1 for a callback, rolling, stopped at its end. */
+    lv2host_transport t;
+    lv2host_transport_init(&t, RATE, o->bpm, 4.0, 4);
+    int64_t host_frame = 0;
+    s->roll_frame = BLOCK;
+    if (perf) {
+        lv2host_position stopped = lv2host_transport_position(&t);
+        lv2host_send_position(perf->p, perf->control, 0, &stopped);
+    }
+    run_block(s, host_frame);
+    t.rolling = true;
+    for (host_frame += BLOCK;; host_frame += BLOCK) {
+        int64_t from = host_frame - s->roll_frame, to = from + BLOCK;
+        if (perf && from == 0) {
+            lv2host_position rolling = lv2host_transport_position(&t);
+            lv2host_send_position(perf->p, perf->control, 0, &rolling);
+        }
+        if (perf && t.rolling) {
+            if (perf_end < to) {
+                lv2host_transport_advance(&t, (uint32_t)(perf_end - from));
+                t.rolling = false;
+                lv2host_position stop = lv2host_transport_position(&t);
+                lv2host_send_position(perf->p, perf->control, (uint32_t)(perf_end - from), &stop);
+            } else {
+                lv2host_transport_advance(&t, BLOCK);
+            }
+        }
+        /* The presses: press k's on at 2k, its release at 2k + 1 (no later than the next press). */
+        for (; next < 2 * count; next++) {
+            const press *b = &presses[next / 2];
+            int64_t at = next % 2 ? b->off : b->on;
+            if (at >= to)
+                break;
+            uint8_t m[3] = {next % 2 ? 0x80 : 0x90, b->note, next % 2 ? 64 : b->velocity};
+            lv2host_send_midi(genie->p, genie->control, (uint32_t)(at - from), m, 3);
+        }
+        run_block(s, host_frame);
+        if (end < to)
+            break;
+    }
+    check_voices(s, (perf ? o->bars : 0) + (genie ? GENIE_BARS : 0));
+    return !s->failed;
+}
+
+static int write_piano(session *s, int presses)
+{
+    const options *o = s->o;
+    char path[PATH_MAX];
+    if (s->voice_count == 0) {
+        /* No file: an older one left there would pass for this render's. */
+        bool stale = snprintf(path, sizeof path, "%s/piano.mid", o->out) < (int)sizeof path && unlink(path) == 0;
+        printf("nn-render: no piano scene: neither Performance RNN nor Piano Genie has its model (see above)%s%s\n",
+               stale ? "; removed the older " : "", stale ? path : "");
+        return 0;
+    }
+    if (!write_midi(s, "piano.mid", path))
+        return 1;
+    int per_track[2] = {0}, bars = 0; /* by instrument: the voices' order */
+    for (int i = 0; i < s->seq.notes.count; i++)
+        per_track[s->seq.notes.items[i].instrument]++;
+    for (int i = 0; i < s->voice_count; i++)
+        bars += s->voices[i].track == TRACK_PERFORMANCE ? o->bars : GENIE_BARS;
+    printf("nn-render: piano scene, %d bars at %g bpm (%.1f s), seed %d:", bars, o->bpm, bars * 4.0 * 60.0 / o->bpm,
+           o->seed);
+    for (int i = 0; i < s->voice_count; i++)
+        if (s->voices[i].track == TRACK_PERFORMANCE)
+            printf(" Performance RNN free running %d bars%s", o->bars, s->voice_count > 1 ? ", then" : "");
+        else
+            printf(" Piano Genie played by nn-render (%d presses in %d bars)", presses, GENIE_BARS);
+    printf("\n");
+    for (int i = 0; i < s->voice_count; i++)
+        printf("  track %d: %-18s %4d notes\n", i + 1, track_names[s->voices[i].track], per_track[i]);
+    printf("nn-render: wrote %s\n", path);
+    return 0;
+}
+
+static int run_piano(const options *o, lv2host_world *world)
+{
+    session *s = calloc(1, sizeof *s);
+    if (!s) {
+        fputs("nn-render: out of memory\n", stderr);
+        return 1;
+    }
+    s->o = o, s->world = world;
+    music_seq_init(&s->seq);
+    int presses = 0, status = render_piano(s, &presses) ? write_piano(s, presses) : 1;
+    for (int i = 0; i < s->voice_count; i++)
+        lv2host_plugin_free(s->voices[i].p);
+    music_seq_free(&s->seq);
+    free(s);
+    return status;
+}
+
 static int run(const options *o)
 {
     session *s = calloc(1, sizeof *s);
@@ -539,10 +790,14 @@ static int run(const options *o)
         return 1;
     }
     s->o = o;
+    for (int k = 0; k < TRACK_COUNT; k++)
+        s->instrument_of[k] = k;
     music_seq_init(&s->seq);
     int status = 1;
     if (parse_progression(o->progression, &s->prog) && render(s))
         status = write_session(s, o->bars * 4.0 * 60.0 / o->bpm);
+    if (status == 0 && o->piano)
+        status = run_piano(o, s->world);
     for (int i = 0; i < 3; i++)
         lv2host_plugin_free(s->voices[i].p);
     lv2host_world_free(s->world);
@@ -659,14 +914,15 @@ static bool check_tracks(const uint8_t *b, size_t size, int *tracks_with_notes, 
 
 static bool render_child(int argc, char **argv, const char *dir)
 {
-    char **args = calloc((size_t)argc + 3, sizeof *args);
+    char **args = calloc((size_t)argc + 4, sizeof *args);
     if (!args)
         return false;
     int n = 0;
     args[n++] = "nn-render";
     for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--self-test"))
+        if (strcmp(argv[i], "--self-test") && strcmp(argv[i], "--piano"))
             args[n++] = argv[i];
+    args[n++] = "--piano"; /* always: piano.mid is checked when both piano bundles have their models */
     args[n++] = "--out";
     args[n++] = (char *)dir;
     pid_t pid;
@@ -686,12 +942,64 @@ static bool render_child(int argc, char **argv, const char *dir)
     return true;
 }
 
-static int self_test(int argc, char **argv)
+/* Whether both piano plugins are on the path with their models (asked quietly: the renders say why not). */
+static bool piano_models(const options *o)
 {
-    const char *tmp = getenv("TMPDIR");
-    char dirs[2][PATH_MAX], files[2][PATH_MAX + 16];
+    char why[LV2HOST_MESSAGE_SIZE];
+    lv2host_world *world = lv2host_world_new(o->lv2_path, why);
+    if (!world)
+        return false;
+    lv2host_config config = lv2host_config_default(RATE, BLOCK);
+    config.quiet = true;
+    bool both = true;
+    for (int i = 0; i < 2 && both; i++) {
+        lv2host_plugin *p = piano_plugin(world, &piano_parts[i], &config, why);
+        both = p != NULL;
+        lv2host_plugin_free(p);
+    }
+    lv2host_world_free(world);
+    return both;
+}
+
+/* DIR/name of the two renders: identical byte for byte, every note released, `tracks_with_notes`
+ * tracks with notes (besides the conductor). */
+static bool same_files(char dirs[2][PATH_MAX], const char *name, int tracks_with_notes)
+{
+    char file[PATH_MAX + 16];
     uint8_t *data[2] = {NULL, NULL};
     size_t sizes[2] = {0, 0};
+    bool ok = true;
+    for (int i = 0; i < 2 && ok; i++) {
+        snprintf(file, sizeof file, "%s/%s", dirs[i], name);
+        ok = read_file(file, &data[i], &sizes[i]);
+    }
+    if (ok && (sizes[0] != sizes[1] || memcmp(data[0], data[1], sizes[0]))) {
+        size_t first = 0;
+        while (first < sizes[0] && first < sizes[1] && data[0][first] == data[1][first])
+            first++;
+        fprintf(stderr, "nn-render: %s: two renders with the same options differ (%zu and %zu bytes, from byte %zu)\n",
+                name, sizes[0], sizes[1], first);
+        ok = false;
+    }
+    int tracks = 0, with_notes = 0;
+    ok = ok && check_tracks(data[0], sizes[0], &with_notes, &tracks);
+    if (ok && with_notes != tracks_with_notes) {
+        fprintf(stderr, "nn-render: %s: %d tracks have notes, not %d\n", name, with_notes, tracks_with_notes);
+        ok = false;
+    }
+    if (ok)
+        printf("nn-render: %s: two renders are identical (%zu bytes); %d tracks, each with notes, every note "
+               "released\n",
+               name, sizes[0], tracks);
+    free(data[0]);
+    free(data[1]);
+    return ok;
+}
+
+static int self_test(const options *o, int argc, char **argv)
+{
+    const char *tmp = getenv("TMPDIR");
+    char dirs[2][PATH_MAX];
     bool ok = true;
     int made = 0;
     for (; made < 2 && ok; made++) {
@@ -700,31 +1008,23 @@ static int self_test(int argc, char **argv)
             fprintf(stderr, "nn-render: cannot make a temporary folder: %s\n", strerror(errno));
             break;
         }
-        snprintf(files[made], sizeof files[made], "%s/session.mid", dirs[made]);
-        ok = render_child(argc, argv, dirs[made]) && read_file(files[made], &data[made], &sizes[made]);
+        ok = render_child(argc, argv, dirs[made]);
     }
-    ok = ok && made == 2;
-    if (ok && (sizes[0] != sizes[1] || memcmp(data[0], data[1], sizes[0]))) {
-        size_t first = 0;
-        while (first < sizes[0] && first < sizes[1] && data[0][first] == data[1][first])
-            first++;
-        fprintf(stderr, "nn-render: two renders with the same options differ (%zu and %zu bytes, from byte %zu)\n",
-                sizes[0], sizes[1], first);
-        ok = false;
+    ok = ok && made == 2 && same_files(dirs, "session.mid", TRACK_COUNT);
+    if (ok) {
+        if (piano_models(o))
+            ok = same_files(dirs, "piano.mid", 2);
+        else
+            printf("nn-render: piano.mid not checked: Performance RNN or Piano Genie lacks its model (see above)\n");
     }
-    int tracks = 0, with_notes = 0;
-    ok = ok && check_tracks(data[0], sizes[0], &with_notes, &tracks);
-    if (ok && with_notes != TRACK_COUNT) {
-        fprintf(stderr, "nn-render: %d tracks have notes, not %d\n", with_notes, TRACK_COUNT);
-        ok = false;
-    }
-    if (ok)
-        printf("nn-render: two renders are identical (%zu bytes); %d tracks, each with notes, every note released\n",
-               sizes[0], tracks);
     for (int i = 0; i < made; i++) {
-        unlink(files[i]);
+        static const char *const names[2] = {"session.mid", "piano.mid"};
+        for (int k = 0; k < 2; k++) {
+            char file[PATH_MAX + 16];
+            snprintf(file, sizeof file, "%s/%s", dirs[i], names[k]);
+            unlink(file);
+        }
         rmdir(dirs[i]);
-        free(data[i]);
     }
     return ok ? 0 : 1;
 }
@@ -738,7 +1038,7 @@ int main(int argc, char **argv)
         return status == 1 ? 0 : status;
     if (test) {
         progression p;
-        return parse_progression(o.progression, &p) ? self_test(argc, argv) : 2;
+        return parse_progression(o.progression, &p) ? self_test(&o, argc, argv) : 2;
     }
     return run(&o);
 }
