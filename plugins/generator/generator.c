@@ -91,8 +91,10 @@ int gen_max_layers_per_run(double sample_rate, uint32_t frames)
 {
     if (!(sample_rate > 0.0))
         return 1;
+    /* the call's own share, at least one layer: no carry-over, so a 64-frame call at 48 kHz
+     * computes at most 2 layers (3 x 512 f16: about 0.3 ms of its 1.33 ms) */
     double grant = ceil((double)frames * GEN_LAYERS_PER_SECOND / sample_rate);
-    return grant + 1 > GEN_MAX_LAYERS_PER_RUN ? GEN_MAX_LAYERS_PER_RUN : (int)grant + 1;
+    return grant > GEN_MAX_LAYERS_PER_RUN ? GEN_MAX_LAYERS_PER_RUN : grant < 1 ? 1 : (int)grant;
 }
 
 /* ---- Controls ------------------------------------------------------------------------------ */

@@ -216,8 +216,8 @@ void gen_panic(gen *g, gen_emit_fn emit, void *user);
 /** The bound on model steps in one gen_run call (Melody, Drums, Improv RNN). */
 int gen_max_steps_per_run(void);
 /** Performance RNN: the bound on LSTM layers computed in one gen_run call of `frames` frames at
- *  `sample_rate`: one layer per 0.67 ms of audio (rounded up) plus one carried over, at most
- *  256. At 48 kHz: 3 for 64 frames, 129 for 4096. */
+ *  `sample_rate`: one layer per 0.67 ms of audio, rounded up, at least 1 and at most 256. At
+ *  48 kHz: 2 for 64 frames, 128 for 4096. */
 int gen_max_layers_per_run(double sample_rate, uint32_t frames);
 
 /** What the core is doing, for displays (nn-jam) and tests. */

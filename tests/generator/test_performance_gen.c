@@ -180,8 +180,8 @@ static void test_models_and_controls(void)
     gen_set_controls(g, &c);
     gen_get_controls(g, &got);
     CHECK(got.notes_per_second == 0.0, "NaN density: %g", got.notes_per_second);
-    CHECK(gen_max_layers_per_run(48000, 64) == 3 && gen_max_layers_per_run(48000, 4096) == 129 &&
-              gen_max_layers_per_run(48000, 1) == 2 && gen_max_layers_per_run(8000, 1u << 20) == 256,
+    CHECK(gen_max_layers_per_run(48000, 64) == 2 && gen_max_layers_per_run(48000, 4096) == 128 &&
+              gen_max_layers_per_run(48000, 1) == 1 && gen_max_layers_per_run(8000, 1u << 20) == 256,
           "layer bounds %d %d", gen_max_layers_per_run(48000, 64), gen_max_layers_per_run(48000, 4096));
     gen_free(g);
 }

@@ -22,7 +22,7 @@ if [ "$config" = piano_genie ]; then
       print o " " best }' "$log")
   baselines=$(awk -F, 'NR == 2 { for (i = 17; i <= NF; i++) printf "%s%d: %.4f", (i > 17 ? ", " : ""), i - 16, $i }' "$log")
   evals=$(awk 'END { print NR - 1 }' "$log")
-  crops=$(grep -o '[0-9]* evaluation crops' "data/datasets/$config.train.txt" | cut -d' ' -f1)
+  crops=$(grep -o '[0-9]* evaluation crops' "data/datasets/$config.train.txt" | head -1 | cut -d' ' -f1)
   gain=$(awk -v a="$b_nll" -v b="$g_nll" 'BEGIN { printf "%.3f nats per note (%.1f %%)", a - b, 100 * (a - b) / a }')
   cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
   cat <<CARD
