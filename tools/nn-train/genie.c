@@ -342,7 +342,7 @@ int command_genie(int argc, char **argv)
                      .contour_scale = 1.0f, .deviate_scale = 0.0f};
     double learning_rate = 3e-4, minutes = 0;
     int64_t max_steps = 0, eval_every = 200, max_crops = 512, seed = 1, order = 5;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* every option takes a value */
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int64_t n;
         double f;
@@ -384,7 +384,6 @@ int command_genie(int argc, char **argv)
             usage_genie(stderr);
             return 2;
         }
-        i++;
     }
     if (!data_path || !out) {
         usage_genie(stderr);
