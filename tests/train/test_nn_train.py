@@ -41,15 +41,17 @@ def vlq(n):
     return bytes(reversed(out))
 
 
-def write_midi(path, notes, tpq=480):
-    """A format-0 file at 120 qpm; notes are (start_tick, end_tick, pitch, channel)."""
+def write_midi(path, notes, tpq=480, time_signature=True):
+    """A format-0 file at 120 qpm (in 4/4 unless time_signature is False); notes are
+    (start_tick, end_tick, pitch, channel) at velocity 90, or (..., channel, velocity)."""
     events = []
-    for start, end, pitch, channel in notes:
-        events.append((start, 1, bytes([0x90 | channel, pitch, 90])))
+    for start, end, pitch, channel, *velocity in notes:
+        events.append((start, 1, bytes([0x90 | channel, pitch, velocity[0] if velocity else 90])))
         events.append((end, 0, bytes([0x80 | channel, pitch, 0])))
     events.sort(key=lambda e: (e[0], e[1]))
     track = vlq(0) + b'\xff\x51\x03' + (500000).to_bytes(3, 'big')
-    track += vlq(0) + b'\xff\x58\x04\x04\x02\x18\x08'
+    if time_signature:
+        track += vlq(0) + b'\xff\x58\x04\x04\x02\x18\x08'
     now = 0
     for tick, _, data in events:
         track += vlq(tick - now) + data

@@ -21,25 +21,8 @@ import struct
 import subprocess
 import sys
 
-from test_nn_train import check, read, run, vlq
+from test_nn_train import check, read, run, vlq, write_midi
 import test_nn_train
-
-
-def write_piano_midi(path, notes, tpq=480):
-    """A format-0 piano file at 120 qpm; notes are (start_tick, end_tick, pitch, velocity)."""
-    events = []
-    for start, end, pitch, velocity in notes:
-        events.append((start, 1, bytes([0x90, pitch, velocity])))
-        events.append((end, 0, bytes([0x80, pitch, 0])))
-    events.sort(key=lambda e: (e[0], e[1]))
-    track = vlq(0) + b'\xff\x51\x03' + (500000).to_bytes(3, 'big')
-    now = 0
-    for tick, _, data in events:
-        track += vlq(tick - now) + data
-        now = tick
-    track += vlq(0) + b'\xff\x2f\x00'
-    with open(path, 'wb') as f:
-        f.write(b'MThd' + struct.pack('>IHHH', 6, 0, 1, tpq) + b'MTrk' + struct.pack('>I', len(track)) + track)
 
 
 def make_piano_corpus(folder, files=12):
@@ -56,10 +39,10 @@ def make_piano_corpus(folder, files=12):
             motif[rng.randrange(8)] += rng.choice([-2, 2])
             for k in range(8):
                 t = tick + k * 240
-                notes.append((t, t + 200, motif[k] + shift, 40 + 20 * (k % 4 == 0) + rng.randrange(30)))
-            notes.append((tick, tick + 1800, motif[0] + shift - 12, 70))
+                notes.append((t, t + 200, motif[k] + shift, 0, 40 + 20 * (k % 4 == 0) + rng.randrange(30)))
+            notes.append((tick, tick + 1800, motif[0] + shift - 12, 0, 70))
             tick += 1920
-        write_piano_midi(os.path.join(folder, 'piece%02d.mid' % i), notes)
+        write_midi(os.path.join(folder, 'piece%02d.mid' % i), notes, time_signature=False)
 
 
 def model_file(path):
