@@ -6,7 +6,9 @@
  * The scheme is BLIS's. C is computed in register tiles of MR rows × NR columns. Before that,
  * op(A) and op(B) are copied ("packed") into thread-local buffers in the order the tiles read
  * them: per KC-long stretch of k, slivers of MR rows of op(A) (MR values per p) and slivers of
- * NR columns of op(B) (NR values per p). The tiles then stream both with unit stride whatever
+ * NR columns of op(B) (NR values per p). The buffers (1.2 MB) are made at a thread's first call,
+ * not kept as static thread-locals: those would be reserved in every thread of every program
+ * that links the engine, and JACK's threads, whose stacks are smaller, then fail to start. The tiles then stream both with unit stride whatever
  * the flags and leading dimensions were: a B sliver (KC × NR, 16 KiB) from L1, the A block
  * (MC × KC, 144 KiB) and the B panel (KC × NC, 1 MiB) from L2. Transposes cost only in the
  * packing, which touches each value once per block.
@@ -19,9 +21,11 @@
  */
 #include "nn_private.h"
 
+#include <pthread.h>
 #include <simde/x86/avx2.h>
 #include <simde/x86/fma.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifndef NN_SIMD_NAME
@@ -43,10 +47,31 @@ typedef simde__m256 v8;
  * registers, and each B load serves six multiply-adds. MC and NC are multiples of MR and NR. */
 enum { MR = 6, NR = 16, KC = 256, MC = 144, NC = 1024 };
 
-/* Per thread, so calls on different threads never share them; a static array, so a call
- * never allocates. */
-static _Thread_local float packed_a[MC * KC] __attribute__((aligned(64)));
-static _Thread_local float packed_b[KC * NC] __attribute__((aligned(64)));
+/* Per thread, so calls on different threads never share them; made once per thread (the
+ * trainer's threads: never an audio thread) and freed when it ends. */
+typedef struct packing {
+    float a[MC * KC];
+    float b[KC * NC];
+} packing;
+
+static pthread_key_t packing_key;
+static pthread_once_t packing_once = PTHREAD_ONCE_INIT;
+static bool packing_key_made;
+
+static void packing_key_make(void) { packing_key_made = pthread_key_create(&packing_key, free) == 0; }
+
+static packing *thread_packing(void)
+{
+    pthread_once(&packing_once, packing_key_make);
+    if (!packing_key_made)
+        return NULL;
+    packing *p = pthread_getspecific(packing_key);
+    if (!p && (p = aligned_alloc(64, sizeof *p)) && pthread_setspecific(packing_key, p) != 0) {
+        free(p);
+        p = NULL;
+    }
+    return p;
+}
 
 static inline int min_int(int a, int b) { return a < b ? a : b; }
 
@@ -214,6 +239,13 @@ void NN_CAT(nn_train_gemm_, NN_SIMD_NAME)(int flags, int m, int n, int k, const 
                 memset(c + (size_t)i * ldc, 0, (size_t)n * sizeof *c);
         return;
     }
+    packing *buffers = thread_packing();
+    if (!buffers) {
+        /* Out of memory: the plain loops, which need no buffers (same sums, other order). */
+        nn_kernels_reference.train_gemm(flags, m, n, k, a, lda, b, ldb, c, ldc);
+        return;
+    }
+    float *packed_a = buffers->a, *packed_b = buffers->b;
     bool trans_a = flags & NN_GEMM_TRANS_A, trans_b = flags & NN_GEMM_TRANS_B;
     for (int pc = 0; pc < k; pc += KC) {
         int kc = min_int(KC, k - pc);
