@@ -7,6 +7,8 @@ build_packages=(
   gcc libc6-dev meson ninja-build pkg-config libsimde-dev
   lv2-dev liblilv-dev                    # the LV2 plugins, and nn-render, which hosts them
   fluidsynth fluid-soundfont-gm          # the demo plays the music it generates into WAV files
+  libjack-jackd2-dev jackd2              # nn-jam's JACK client; the demo jams under jackd -d dummy
+  portaudio19-dev libportmidi-dev        # nn-jam without a JACK server: PortAudio and PortMidi
 )
 test_packages=(
   g++                                    # libstdc++, which the RealtimeSanitizer runtime needs
@@ -17,7 +19,7 @@ test_packages=(
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user   # aarch64 cross build, tests under qemu
   libopenmpi-dev openmpi-bin             # nn-train over MPI: mpirun -np 2 against 2 threads
   sordi lilv-utils lv2-examples          # sord_validate for lv2_validate; lv2info; eg-fifths checks the JACK harness
-  jackd2 libjack-jackd2-dev jalv         # hosts suite: jackd -d dummy, jalv, a JACK test client
+  jalv                                   # hosts suite: jalv under jackd -d dummy
   ardour                                 # hosts suite: ardour7-lua, headless sessions
 )
 

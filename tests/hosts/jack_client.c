@@ -5,11 +5,11 @@
  * Copyright 2026 The magenta-lv2 authors. GPL-3.0-or-later.
  *
  * Usage:
- *   jack_client --to PORT --from PORT [--bpm 120] [--beats-per-bar 4] [--seconds 6] [--tail 0.5]
+ *   jack_client --to PORT --from PORT [--from PORT]... [--bpm 120] [--beats-per-bar 4] [--seconds 6] [--tail 0.5]
  *               [--note BEAT:LENGTH:NOTE:VELOCITY]... [--channel 1] [--wait 20]
  *
  * Two JACK clients live in this process: "hosts_player" (MIDI out, connected to --to, and the
- * timebase master) and "hosts_capture" (MIDI in, connected from --from). Two, not one, so the
+ * timebase master) and "hosts_capture" (MIDI in, connected from each --from). Two, not one, so the
  * graph is player -> plugin -> capture with no feedback loop: JACK then runs all three in that
  * order in the same cycle, and an event the plugin writes at frame f of a cycle is read by the
  * capture at frame f of that same cycle, whose transport position it also reads.
@@ -288,7 +288,8 @@ static host the_host; /* large (two event logs): static, not on the stack */
 int main(int argc, char **argv)
 {
     host *h = &the_host;
-    const char *to = NULL, *from = NULL;
+    const char *to = NULL, *from[8] = {NULL};
+    int n_from = 0;
     double wait_seconds = 20, note_beats[MAX_NOTES][2];
     int note_pitch[MAX_NOTES], note_velocity[MAX_NOTES], channel = 1;
     h->bpm = 120, h->beats_per_bar = 4;
@@ -299,7 +300,7 @@ int main(int argc, char **argv)
             return usage();
         i++;
         if (!strcmp(a, "--to")) to = v;
-        else if (!strcmp(a, "--from")) from = v;
+        else if (!strcmp(a, "--from") && n_from < 8) from[n_from++] = v; /* all into the one capture port */
         else if (!strcmp(a, "--bpm")) h->bpm = atof(v);
         else if (!strcmp(a, "--beats-per-bar")) h->beats_per_bar = atof(v);
         else if (!strcmp(a, "--seconds")) seconds_to_roll = atof(v);
@@ -316,7 +317,7 @@ int main(int argc, char **argv)
         } else
             return usage();
     }
-    if (!to || !from || h->bpm <= 0 || h->beats_per_bar <= 0 || channel < 1 || channel > 16)
+    if (!to || !n_from || h->bpm <= 0 || h->beats_per_bar <= 0 || channel < 1 || channel > 16)
         return usage();
     h->channel = (uint8_t)(channel - 1);
 
@@ -350,8 +351,11 @@ int main(int argc, char **argv)
         return 1;
     }
     int status = 1;
-    if (!wait_port(h->player, to, wait_seconds) || !wait_port(h->player, from, wait_seconds))
+    if (!wait_port(h->player, to, wait_seconds))
         goto done;
+    for (int k = 0; k < n_from; k++)
+        if (!wait_port(h->player, from[k], wait_seconds))
+            goto done;
     /* Stopped and located before the capture is connected: until a host sends a position, a
      * generator runs on its own clock (Performance RNN's first notes come 30 ms after it starts),
      * so what it played then, and the note-offs when it hears the stop, stay out of the capture. */
@@ -362,12 +366,15 @@ int main(int argc, char **argv)
         goto done;
     }
     sleep_ms(200); /* a few stopped cycles: the plugin hears the stopped position first */
-    if (jack_connect(h->player, jack_port_name(h->out), to) ||
-        jack_connect(h->capture, from, jack_port_name(h->in))) {
-        fprintf(stderr, "jack_client: cannot connect %s -> %s or %s -> %s\n", jack_port_name(h->out), to,
-                from, jack_port_name(h->in));
+    if (jack_connect(h->player, jack_port_name(h->out), to)) {
+        fprintf(stderr, "jack_client: cannot connect %s -> %s\n", jack_port_name(h->out), to);
         goto done;
     }
+    for (int k = 0; k < n_from; k++)
+        if (jack_connect(h->capture, from[k], jack_port_name(h->in))) {
+            fprintf(stderr, "jack_client: cannot connect %s -> %s\n", from[k], jack_port_name(h->in));
+            goto done;
+        }
     sleep_ms(200); /* connected over a few stopped cycles before the start */
     jack_transport_start(h->player);
     /* Wall-clock limits only guard against a stalled server; the run itself counts frames. */
