@@ -15,6 +15,19 @@
 
 #include <stdio.h>
 
+/* Built with -DJAM_RTSAN (tests: nn-jam-rtsan, nn-jam-rtsan-portaudio) a backend's process
+ * callback is a RealtimeSanitizer real-time context between RT_ENTER and RT_EXIT, so a run proves
+ * the callback keeps the contract as it really runs. */
+#ifdef JAM_RTSAN
+void __rtsan_realtime_enter(void);
+void __rtsan_realtime_exit(void);
+#define RT_ENTER() __rtsan_realtime_enter()
+#define RT_EXIT() __rtsan_realtime_exit()
+#else
+#define RT_ENTER() ((void)0)
+#define RT_EXIT() ((void)0)
+#endif
+
 typedef struct jam_backend_options {
     const char *client_name;  /**< JACK client name, default "nn-jam" */
     const char *control_in;   /**< JACK port / PortMidi input device for the control input ("" none) */

@@ -21,16 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef JAM_RTSAN
-void __rtsan_realtime_enter(void);
-void __rtsan_realtime_exit(void);
-#define RT_ENTER() __rtsan_realtime_enter()
-#define RT_EXIT() __rtsan_realtime_exit()
-#else
-#define RT_ENTER() ((void)0)
-#define RT_EXIT() ((void)0)
-#endif
-
 enum { MESSAGE_SIZE = 256 };
 
 typedef struct jack_backend {

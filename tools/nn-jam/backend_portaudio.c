@@ -45,16 +45,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifdef JAM_RTSAN
-void __rtsan_realtime_enter(void);
-void __rtsan_realtime_exit(void);
-#define RT_ENTER() __rtsan_realtime_enter()
-#define RT_EXIT() __rtsan_realtime_exit()
-#else
-#define RT_ENTER() ((void)0)
-#define RT_EXIT() ((void)0)
-#endif
-
 #define PA_MAX_INPUTS (JAM_MAX_SLOTS + 1) /* distinct input devices: every slot's and the control's */
 #define PA_IN_RING 4096                   /* per input device: far more than a player sends in a period */
 #define PA_OUT_RING 16384                 /* what the slots play between two MIDI polls, with room */
