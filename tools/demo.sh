@@ -51,7 +51,7 @@ if command -v jackd >/dev/null && command -v jack_midiseq >/dev/null && [ -x bui
   export JACK_DEFAULT_SERVER=nn-jam-demo-$$ JACK_NO_START_SERVER=1
   jackd --no-realtime -n "$JACK_DEFAULT_SERVER" -d dummy -r 48000 -p 256 >out/demo/jackd.log 2>&1 &
   jackd_pid=$!
-  if jack_wait -w -t 10 >/dev/null; then
+  if jack_wait -w -t 10 >/dev/null 2>&1; then
     build/release/tools/nn-jam/nn-jam --no-ui --log-seconds 4 --duration 16 --bpm 100 --record out/demo/jam.mid --report \
       -m drums,loop_bars=2,seed=3 -m melody,mode=free,seed=5,channel=2 -m genie,channel=3,temperature=0.5 &
     jam_pid=$!

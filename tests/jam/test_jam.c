@@ -283,6 +283,10 @@ static void test_own_clock(void)
         CHECK(jam_poll_status(j, &st), "a status came");
         CHECK(st.stopped && st.frames >= (uint64_t)(8 * RATE) && st.slots[0].notes == (uint64_t)drums, "status: stopped %d frames %llu",
               st.stopped, (unsigned long long)st.frames);
+        for (int slot = 0; slot < 2; slot++)
+            CHECK(st.slots[slot].cpu_percent >= 0 && st.slots[slot].cpu_percent < 100 && st.cpu_percent < 100,
+                  "the stopped status's CPU is a share of its callbacks' periods: slot %d %g %%, all %g %%", slot,
+                  st.slots[slot].cpu_percent, st.cpu_percent);
         jam_free(j);
     }
     for (int r = 1; r < 3; r++) {

@@ -557,7 +557,7 @@ static void publish_status(jam *j, const gen_position *p, uint64_t window_ns)
     st->bar_beat = p->bar_beat;
     st->bpm = p->bpm;
     st->beats_per_bar = p->beats_per_bar;
-    double window = window_ns > 0 ? (double)window_ns : 1;
+    double window = window_ns > 0 ? (double)window_ns : 1e300; /* no callback in the window: 0 % */
     st->cpu_percent = 100.0 * (double)j->cpu_ns_window / window;
     st->xruns = atomic_load_explicit(&j->xruns, memory_order_relaxed);
     st->dropped_input = atomic_load_explicit(&j->dropped_input, memory_order_relaxed);
@@ -626,7 +626,8 @@ void jam_process(jam *j, const jam_io *io)
         j->frame += frames;
         if (!j->stopped_published) {
             j->stopped_published = true;
-            publish_status(j, &pos, 1);
+            publish_status(j, &pos, j->window_ns);
+            j->window_ns = 0;
         }
         nn_fp_leave(fp);
         return;
