@@ -30,6 +30,7 @@
  * Built with -DJAM_RTSAN the callback is a RealtimeSanitizer real-time context (as the JACK
  * backend's), so a run proves the callback keeps the contract as it really runs.
  */
+#define _GNU_SOURCE /* strcasestr */
 #include "backend.h"
 
 #include "ring.h"
@@ -138,22 +139,10 @@ typedef struct pa_backend {
 
 /* ---- Small helpers ----------------------------------------------------------------------- */
 
-static int lower(int c)
-{
-    return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
-}
-
+/* A device named by the player: `part` anywhere in its name, in any case. */
 static bool contains_nocase(const char *text, const char *part)
 {
-    size_t n = strlen(part);
-    for (const char *t = text; *t; t++) {
-        size_t i = 0;
-        while (i < n && t[i] && lower((unsigned char)t[i]) == lower((unsigned char)part[i]))
-            i++;
-        if (i == n)
-            return true;
-    }
-    return n == 0;
+    return strcasestr(text, part) != NULL;
 }
 
 /* Append to `text` (of `size`) as much as fits. */

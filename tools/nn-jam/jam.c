@@ -31,46 +31,18 @@ static uint64_t now_ns(void)
 
 /* ---- Building ---------------------------------------------------------------------------- */
 
-static gen_kind gen_kind_of(jam_kind kind)
-{
-    switch (kind) {
-    case JAM_DRUMS: return GEN_DRUMS;
-    case JAM_IMPROV: return GEN_IMPROV;
-    case JAM_PERFORMANCE: return GEN_PERFORMANCE;
-    default: return GEN_MELODY;
-    }
-}
-
 /* The cores' settings from the slot's control values (clamped again by the cores). */
 static void apply_controls(jam_slot *s, bool regenerate)
 {
-    const double *v = s->values;
     if (s->kind == JAM_GENIE) {
         genie_controls c = genie_controls_default();
-        c.temperature = (float)v[JAM_CTL_TEMPERATURE];
-        c.channel = (int)v[JAM_CTL_CHANNEL];
-        c.seed = (uint32_t)v[JAM_CTL_SEED];
-        c.velocity_mode = (int)v[JAM_CTL_VELOCITY_MODE];
-        c.velocity = (int)v[JAM_CTL_VELOCITY];
+        jam_controls_store(s->kind, s->values, &c);
         memcpy(c.button_notes, s->button_notes, sizeof c.button_notes);
         genie_set_controls(s->genie, &c);
         return;
     }
-    gen_controls c = gen_controls_default(gen_kind_of(s->kind));
-    c.temperature = (float)v[JAM_CTL_TEMPERATURE];
-    c.mode = (int)v[JAM_CTL_MODE];
-    c.length_bars = (int)v[JAM_CTL_LENGTH_BARS];
-    c.loop_bars = (int)v[JAM_CTL_LOOP_BARS];
-    c.steps_per_quarter = (int)v[JAM_CTL_STEPS_PER_QUARTER];
-    c.pitch_low = (int)v[JAM_CTL_PITCH_LOW];
-    c.pitch_high = (int)v[JAM_CTL_PITCH_HIGH];
-    c.transpose = (int)v[JAM_CTL_TRANSPOSE];
-    c.velocity = (int)v[JAM_CTL_VELOCITY];
-    c.channel = (int)v[JAM_CTL_CHANNEL];
-    c.seed = (uint32_t)v[JAM_CTL_SEED];
-    c.chord_source = (int)v[JAM_CTL_CHORD_SOURCE];
-    c.split_note = (int)v[JAM_CTL_SPLIT_NOTE];
-    c.notes_per_second = v[JAM_CTL_NOTES_PER_SECOND];
+    gen_controls c = gen_controls_default(jam_gen_kind(s->kind));
+    jam_controls_store(s->kind, s->values, &c);
     c.regenerate = regenerate;
     memcpy(c.drum_notes, s->drum_notes, sizeof c.drum_notes);
     gen_set_controls(s->gen, &c);
@@ -100,7 +72,7 @@ static nn_status slot_open(jam_slot *s, const jam_slot_setup *ss, double rate, c
         if (st == NN_OK)
             genie_swap_model(s->genie, s->genie_model);
     } else {
-        gen_kind gk = gen_kind_of(s->kind);
+        gen_kind gk = jam_gen_kind(s->kind);
         if ((st = gen_new(gk, rate, &s->gen, inner)) == NN_OK)
             st = gen_model_load(gk, path, &s->gen_model, inner);
         if (st == NN_OK && ss->progression[0]) {
@@ -229,7 +201,7 @@ static void notify(jam *j, int type, int slot, int control, int channel, int cc,
 
 static void record_event(jam *j, int track, uint32_t frame, int type, const uint8_t *bytes, uint32_t size, double value)
 {
-    if (!j->setup.record_path[0] && !j->record_always)
+    if (!j->setup.record_path[0])
         return;
     jam_record_event e = {.frame = j->frame + frame, .track = (uint8_t)track, .type = (uint8_t)type,
                           .size = (uint8_t)(size > 3 ? 3 : size), .value = value};
@@ -344,6 +316,36 @@ static void set_control(jam *j, int slot, int control, double value)
     s->dirty = true;
 }
 
+/* A tap (the tap note, or the key): the mean of the last (up to 4) intervals between 0.2 and
+ * 2 s sets the own clock's tempo once three taps came in a row. */
+static void take_tap(jam *j, uint32_t frame)
+{
+    uint64_t at = j->frame + frame;
+    double interval = (double)(at - j->tap_last) / j->rate;
+    bool first = !j->tapped || interval < 0.2 || interval > 2.0;
+    j->tapped = true;
+    j->tap_last = at;
+    if (first) {
+        j->tap_intervals = 0;
+        return;
+    }
+    j->tap_interval[j->tap_intervals % 4] = interval;
+    j->tap_intervals++;
+    if (j->tap_intervals < 2)
+        return;
+    if (j->jack_clock) {
+        notify(j, JAM_NOTICE_TAP_IGNORED, -1, -1, 0, 0, 0);
+        return;
+    }
+    int n = j->tap_intervals < 4 ? j->tap_intervals : 4;
+    double sum = 0;
+    for (int k = 0; k < n; k++)
+        sum += j->tap_interval[k];
+    double bpm = 60.0 * n / sum;
+    j->own_bpm = bpm < 20 ? 20 : bpm > 400 ? 400 : bpm;
+    notify(j, JAM_NOTICE_TEMPO, -1, -1, 0, 0, j->own_bpm);
+}
+
 static void run_command(jam *j, const jam_io *io, const jam_command *c)
 {
     bool slot_ok = c->slot >= 0 && c->slot < j->slot_count;
@@ -376,6 +378,9 @@ static void run_command(jam *j, const jam_io *io, const jam_command *c)
         break;
     case JAM_CMD_TRANSPORT:
         j->own_rolling = c->value < 0 ? !j->own_rolling : c->value >= 0.5;
+        break;
+    case JAM_CMD_TAP:
+        take_tap(j, 0);
         break;
     case JAM_CMD_PANIC:
         for (int i = 0; i < j->slot_count; i++)
@@ -426,36 +431,6 @@ static bool take_cc(jam *j, const uint8_t *b)
         taken = true;
     }
     return taken;
-}
-
-/* The tap note: the mean of the last (up to 4) intervals between 0.2 and 2 s sets the own
- * clock's tempo once three taps came in a row. */
-static void take_tap(jam *j, uint32_t frame)
-{
-    uint64_t at = j->frame + frame;
-    double interval = j->tap_count ? (double)(at - j->tap_last) / j->rate : 0;
-    j->tap_last = at;
-    if (!j->tap_count || interval < 0.2 || interval > 2.0) {
-        j->tap_count = 1;
-        j->tap_intervals = 0;
-        return;
-    }
-    j->tap_interval[j->tap_intervals % 4] = interval;
-    j->tap_intervals++;
-    j->tap_count++;
-    if (j->tap_intervals < 2)
-        return;
-    if (j->jack_clock) {
-        notify(j, JAM_NOTICE_TAP_IGNORED, -1, -1, 0, 0, 0);
-        return;
-    }
-    int n = j->tap_intervals < 4 ? j->tap_intervals : 4;
-    double sum = 0;
-    for (int k = 0; k < n; k++)
-        sum += j->tap_interval[k];
-    double bpm = 60.0 * n / sum;
-    j->own_bpm = bpm < 20 ? 20 : bpm > 400 ? 400 : bpm;
-    notify(j, JAM_NOTICE_TEMPO, -1, -1, 0, 0, j->own_bpm);
 }
 
 /* The slot's core, whichever it is: advance `frames` from ctx->base, then hear a message there. */

@@ -228,6 +228,7 @@ typedef enum jam_command_type {
     JAM_CMD_LEARN_CANCEL,
     JAM_CMD_TEMPO,       /**< value: bpm of the own clock */
     JAM_CMD_TRANSPORT,   /**< own clock: value 1 roll, 0 stop, -1 toggle */
+    JAM_CMD_TAP,         /**< a tap of the tempo, as the tap note at the callback's first frame */
     JAM_CMD_PANIC,       /**< every slot's notes ended */
     JAM_CMD_STOP,        /**< end every note and go silent for good (before quitting) */
 } jam_command_type;

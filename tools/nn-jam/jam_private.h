@@ -71,11 +71,12 @@ struct jam {
 
     /* Tap tempo and MIDI learn. */
     uint64_t tap_last;
-    int tap_count, tap_intervals;
+    bool tapped;
+    int tap_intervals;
     double tap_interval[4];
     int learn_slot, learn_control;
 
-    bool stopping, stopped_published, record_always;
+    bool stopping, stopped_published;
     uint64_t stop_frame;         /* setup.duration in frames; 0 never */
     atomic_uint_fast64_t xruns, dropped_input;
     uint64_t dropped_record;
@@ -89,6 +90,12 @@ struct jam {
     int track_notes[2 * JAM_MAX_SLOTS];
     uint64_t last_recorded_frame;
 };
+
+/* setup.c: the generators' core kind of a slot kind (not JAM_GENIE); and the controls' values
+ * stored into the core's settings (`settings`: a gen_controls, or a genie_controls for
+ * JAM_GENIE), each control that the kind has into its field. */
+gen_kind jam_gen_kind(jam_kind kind);
+void jam_controls_store(jam_kind kind, const double *values, void *settings);
 
 /* record.c: forget the recording (jam_free). */
 void jam_record_reset(jam *j);

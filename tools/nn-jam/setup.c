@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,39 +101,95 @@ bool jam_control_applies(jam_kind kind, jam_control control)
     }
 }
 
-double jam_control_default(jam_kind kind, jam_control control)
+gen_kind jam_gen_kind(jam_kind kind)
 {
-    if (kind == JAM_GENIE) {
-        genie_controls g = genie_controls_default();
-        switch (control) {
-        case JAM_CTL_TEMPERATURE: return g.temperature;
-        case JAM_CTL_VELOCITY: return g.velocity;
-        case JAM_CTL_CHANNEL: return g.channel;
-        case JAM_CTL_SEED: return g.seed;
-        case JAM_CTL_VELOCITY_MODE: return g.velocity_mode;
-        default: return 0;
-        }
-    }
-    gen_kind gk = kind == JAM_DRUMS ? GEN_DRUMS : kind == JAM_IMPROV ? GEN_IMPROV
-                : kind == JAM_PERFORMANCE ? GEN_PERFORMANCE : GEN_MELODY;
-    gen_controls c = gen_controls_default(gk);
-    switch (control) {
-    case JAM_CTL_TEMPERATURE: return c.temperature;
-    case JAM_CTL_MODE: return c.mode;
-    case JAM_CTL_LENGTH_BARS: return c.length_bars;
-    case JAM_CTL_LOOP_BARS: return c.loop_bars;
-    case JAM_CTL_STEPS_PER_QUARTER: return c.steps_per_quarter;
-    case JAM_CTL_PITCH_LOW: return c.pitch_low;
-    case JAM_CTL_PITCH_HIGH: return c.pitch_high;
-    case JAM_CTL_TRANSPOSE: return c.transpose;
-    case JAM_CTL_VELOCITY: return c.velocity;
-    case JAM_CTL_CHANNEL: return c.channel;
-    case JAM_CTL_SEED: return c.seed;
-    case JAM_CTL_CHORD_SOURCE: return c.chord_source;
-    case JAM_CTL_SPLIT_NOTE: return c.split_note;
-    case JAM_CTL_NOTES_PER_SECOND: return c.notes_per_second;
+    return kind == JAM_DRUMS ? GEN_DRUMS : kind == JAM_IMPROV ? GEN_IMPROV
+         : kind == JAM_PERFORMANCE ? GEN_PERFORMANCE : GEN_MELODY;
+}
+
+/* Where each control lives in the cores' settings: one map, read for the defaults and written
+ * when the engine applies the values. Mute and regenerate are the engine's own. */
+typedef enum field_type { FIELD_NONE = 0, FIELD_FLOAT, FIELD_INT, FIELD_U32, FIELD_DOUBLE } field_type;
+typedef struct field {
+    field_type type;
+    size_t offset;
+} field;
+
+#define GEN(name, type) {type, offsetof(gen_controls, name)}
+static const field gen_fields[JAM_CONTROLS] = {
+    [JAM_CTL_TEMPERATURE] = GEN(temperature, FIELD_FLOAT),
+    [JAM_CTL_MODE] = GEN(mode, FIELD_INT),
+    [JAM_CTL_LENGTH_BARS] = GEN(length_bars, FIELD_INT),
+    [JAM_CTL_LOOP_BARS] = GEN(loop_bars, FIELD_INT),
+    [JAM_CTL_STEPS_PER_QUARTER] = GEN(steps_per_quarter, FIELD_INT),
+    [JAM_CTL_PITCH_LOW] = GEN(pitch_low, FIELD_INT),
+    [JAM_CTL_PITCH_HIGH] = GEN(pitch_high, FIELD_INT),
+    [JAM_CTL_TRANSPOSE] = GEN(transpose, FIELD_INT),
+    [JAM_CTL_VELOCITY] = GEN(velocity, FIELD_INT),
+    [JAM_CTL_CHANNEL] = GEN(channel, FIELD_INT),
+    [JAM_CTL_SEED] = GEN(seed, FIELD_U32),
+    [JAM_CTL_CHORD_SOURCE] = GEN(chord_source, FIELD_INT),
+    [JAM_CTL_SPLIT_NOTE] = GEN(split_note, FIELD_INT),
+    [JAM_CTL_NOTES_PER_SECOND] = GEN(notes_per_second, FIELD_DOUBLE),
+};
+#undef GEN
+#define GENIE(name, type) {type, offsetof(genie_controls, name)}
+static const field genie_fields[JAM_CONTROLS] = {
+    [JAM_CTL_TEMPERATURE] = GENIE(temperature, FIELD_FLOAT),
+    [JAM_CTL_VELOCITY] = GENIE(velocity, FIELD_INT),
+    [JAM_CTL_CHANNEL] = GENIE(channel, FIELD_INT),
+    [JAM_CTL_SEED] = GENIE(seed, FIELD_U32),
+    [JAM_CTL_VELOCITY_MODE] = GENIE(velocity_mode, FIELD_INT),
+};
+#undef GENIE
+
+static double field_get(const void *base, field f)
+{
+    const char *p = (const char *)base + f.offset;
+    switch (f.type) {
+    case FIELD_FLOAT: return *(const float *)p;
+    case FIELD_INT: return *(const int *)p;
+    case FIELD_U32: return *(const uint32_t *)p;
+    case FIELD_DOUBLE: return *(const double *)p;
     default: return 0;
     }
+}
+
+static void field_set(void *base, field f, double v)
+{
+    char *p = (char *)base + f.offset;
+    switch (f.type) {
+    case FIELD_FLOAT: *(float *)p = (float)v; break;
+    case FIELD_INT: *(int *)p = (int)v; break;
+    case FIELD_U32: *(uint32_t *)p = (uint32_t)v; break;
+    case FIELD_DOUBLE: *(double *)p = v; break;
+    default: break;
+    }
+}
+
+void jam_controls_store(jam_kind kind, const double *values, void *settings)
+{
+    const field *fields = kind == JAM_GENIE ? genie_fields : gen_fields;
+    for (int c = 0; c < JAM_CONTROLS; c++)
+        field_set(settings, fields[c], values[c]);
+}
+
+double jam_control_default(jam_kind kind, jam_control control)
+{
+    if (control < 0 || control >= JAM_CONTROLS)
+        return 0;
+    /* In a zeroed union, so that no field read can reach past the struct that was set. */
+    union {
+        gen_controls gen;
+        genie_controls genie;
+    } u;
+    memset(&u, 0, sizeof u);
+    if (kind == JAM_GENIE) {
+        u.genie = genie_controls_default();
+        return field_get(&u, genie_fields[control]);
+    }
+    u.gen = gen_controls_default(jam_gen_kind(kind));
+    return field_get(&u, gen_fields[control]);
 }
 
 void jam_setup_init(jam_setup *setup)

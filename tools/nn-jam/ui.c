@@ -37,9 +37,6 @@
 #define UI_REPAINT_SECONDS 1.0        /* every line rewritten this often, changed or not */
 #define UI_TEMPERATURE_STEP 0.05
 #define UI_PENDING_SECONDS 1.0 /* how long a value sent waits to show up in the status */
-#define UI_TAPS 5              /* taps kept: up to 4 intervals */
-#define UI_TAP_MIN 0.2         /* seconds: a shorter interval is a bounce, ignored */
-#define UI_TAP_MAX 2.0         /* seconds: a longer one starts a new run of taps */
 #define UI_CPU_SMOOTHING 0.2   /* weight of each new status in the CPU shown */
 #define UI_PEAK_SECONDS 1.0    /* the peak shown is the largest seen over the last 1 .. 2 s */
 
@@ -166,8 +163,6 @@ struct jam_ui {
     int selected;                 /* the slot the keys act on */
     int control[JAM_MAX_SLOTS];   /* each slot's selected control */
     ui_pending pending[JAM_MAX_SLOTS][JAM_CONTROLS];
-    double taps[UI_TAPS];
-    int tap_count;
     bool quit;
 
     /* the screen: composed lines, the lines on screen, its size */
@@ -382,36 +377,6 @@ static void ui_next_control(jam_ui *ui, int direction)
     ui->control[slot] = c;
 }
 
-/* Tap tempo from the keyboard: the mean of the last up to 4 intervals once 3 taps came. Keys are
- * read every ~30 ms, so a tap's time is that coarse; averaging 4 intervals shares the error. */
-static void ui_tap(jam_ui *ui, double now)
-{
-    if (ui->have_status && ui->status.jack_clock) {
-        snprintf(ui->notice, sizeof ui->notice, "tap ignored: JACK's timebase master sets the tempo");
-        ui->tap_count = 0;
-        return;
-    }
-    if (ui->tap_count > 0) {
-        double interval = now - ui->taps[ui->tap_count - 1];
-        if (interval < UI_TAP_MIN)
-            return;
-        if (interval > UI_TAP_MAX)
-            ui->tap_count = 0;
-    }
-    if (ui->tap_count == UI_TAPS) {
-        memmove(ui->taps, ui->taps + 1, (UI_TAPS - 1) * sizeof ui->taps[0]);
-        ui->tap_count--;
-    }
-    ui->taps[ui->tap_count++] = now;
-    if (ui->tap_count < 3) {
-        snprintf(ui->notice, sizeof ui->notice, "tap %d …", ui->tap_count);
-        return;
-    }
-    double bpm = 60.0 * (ui->tap_count - 1) / (ui->taps[ui->tap_count - 1] - ui->taps[0]);
-    ui_send(ui, (jam_command){.type = JAM_CMD_TEMPO, .value = bpm});
-    snprintf(ui->notice, sizeof ui->notice, "tempo %.1f bpm (tap)", bpm);
-}
-
 static void ui_key(jam_ui *ui, int key, double now)
 {
     int slot = ui->selected;
@@ -461,7 +426,7 @@ static void ui_key(jam_ui *ui, int key, double now)
         ui_send(ui, (jam_command){.type = JAM_CMD_TRANSPORT, .value = -1});
         break;
     case 't':
-        ui_tap(ui, now);
+        ui_send(ui, (jam_command){.type = JAM_CMD_TAP}); /* the engine taps, as with the tap note */
         break;
     case 'p':
         ui_send(ui, (jam_command){.type = JAM_CMD_PANIC});
