@@ -63,7 +63,10 @@ if command -v jackd >/dev/null && command -v jack_midiseq >/dev/null && [ -x bui
     sleep 0.5
     jack_connect presses:out nn-jam:genie_in || echo "(could not connect jack_midiseq to nn-jam)"
     wait "$jam_pid" || echo "nn-jam ended with an error (above)"
+    # The client must be gone before the server stops: jackd stopped while a client is still
+    # dying leaves its entry in JACK's shared registry, and after eight no jackd starts.
     kill "$seq_pid" 2>/dev/null || true
+    wait "$seq_pid" 2>/dev/null || true
   else
     echo "(jackd did not start: see out/demo/jackd.log)"
   fi
